@@ -1,0 +1,36 @@
+import { isbot } from "isbot";
+import { UAParser } from "ua-parser-js";
+
+/** What the analytics keep of a user agent: classes, never the string itself. */
+export type AgentClass = { isBot: boolean; device: string; browser: string; os: string };
+
+const UNKNOWN = "unknown";
+
+/**
+ * Classifies a user agent. Bots are detected by isbot's maintained pattern list;
+ * device, browser and OS by ua-parser-js (the MIT 1.x line). A missing user agent
+ * is counted as a bot: real browsers always send one.
+ */
+export function classifyAgent(userAgent: string | null): AgentClass {
+  if (!userAgent) return { isBot: true, device: UNKNOWN, browser: UNKNOWN, os: UNKNOWN };
+  const ua = new UAParser(userAgent).getResult();
+  const bot = isbot(userAgent);
+  return {
+    isBot: bot,
+    // ua-parser-js leaves desktop devices untyped.
+    device: bot ? "bot" : (ua.device.type ?? "desktop"),
+    browser: ua.browser.name ?? UNKNOWN,
+    os: ua.os.name ?? UNKNOWN,
+  };
+}
+
+/** The host of a referrer URL, lower-cased, without `www.`; null when absent or not a URL. */
+export function referrerHost(referrer: string | null): string | null {
+  if (!referrer) return null;
+  try {
+    const host = new URL(referrer).hostname.toLowerCase();
+    return host.startsWith("www.") ? host.slice(4) : host || null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,84 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../../test/databases";
+import { handleClickBatch, retryDelaySeconds } from "./handle-batch";
+import { clickEvent } from "./reduce.test";
+
+/** A batch as the queue hands it over, recording what the consumer decided per message. */
+function fakeBatch(bodies: unknown[], attempts = 1) {
+  const decisions = new Map<string, { acked: boolean; retryDelay?: number }>();
+  const messages = bodies.map((body, i) => {
+    const id = `msg-${i}`;
+    return {
+      id,
+      body,
+      attempts,
+      timestamp: new Date(),
+      ack: () => decisions.set(id, { acked: true }),
+      retry: (opts?: { delaySeconds?: number }) => decisions.set(id, { acked: false, retryDelay: opts?.delaySeconds }),
+    };
+  });
+  return { messages, decisions };
+}
+
+let pool: pg.Pool;
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: await createTestDatabase(), max: 2 });
+});
+afterAll(() => pool?.end());
+
+const open = () => ({ db: pool, close: async () => {} });
+
+async function totals(linkId: number) {
+  const events = await pool.query("select count(*)::int as n from click_events where link_id = $1", [linkId]);
+  const rollups = await pool.query(
+    "select coalesce(sum(count), 0)::int as n, coalesce(sum(count) filter (where is_bot), 0)::int as bots from click_rollups where link_id = $1",
+    [linkId],
+  );
+  return { events: events.rows[0].n, rolled: rollups.rows[0].n, bots: rollups.rows[0].bots };
+}
+
+describe("handleClickBatch against Postgres", () => {
+  it("counts a batch delivered twice the same as once", async () => {
+    const bodies = Array.from({ length: 50 }, (_, i) => clickEvent({ linkId: 101, ts: Date.UTC(2026, 0, 1, i % 3) }));
+    const first = fakeBatch(bodies);
+    expect(await handleClickBatch(first, open)).toMatchObject({ inserted: 50, duplicates: 0, retried: false });
+    const again = fakeBatch(bodies, 2);
+    expect(await handleClickBatch(again, open)).toMatchObject({ inserted: 0, duplicates: 50 });
+    expect([...again.decisions.values()].every((d) => d.acked)).toBe(true);
+    expect(await totals(101)).toEqual({ events: 50, rolled: 50, bots: 0 });
+    const hours = await pool.query("select count(distinct hour)::int as n from click_rollups where link_id = 101");
+    expect(hours.rows[0].n).toBe(3);
+  });
+
+  it("acknowledges 1 malformed message among 99 good ones and counts the 99", async () => {
+    const bodies: unknown[] = Array.from({ length: 99 }, () => clickEvent({ linkId: 102 }));
+    bodies.splice(40, 0, { id: "bogus", linkId: "x" });
+    const batch = fakeBatch(bodies);
+    expect(await handleClickBatch(batch, open)).toMatchObject({ received: 100, inserted: 99, malformed: 1 });
+    expect(batch.decisions.get("msg-40")).toEqual({ acked: true });
+    expect([...batch.decisions.values()].filter((d) => d.acked)).toHaveLength(100);
+    expect(await totals(102)).toMatchObject({ events: 99, rolled: 99 });
+  });
+
+  it("retries every valid message with backoff when the write fails, and counts them once later", async () => {
+    const bodies = Array.from({ length: 10 }, () => clickEvent({ linkId: 103 }));
+    const failing = () => ({
+      db: { query: async () => Promise.reject(new Error("connection refused")) },
+      close: async () => {},
+    });
+    const batch = fakeBatch([...bodies, "garbage"], 3);
+    expect(await handleClickBatch(batch, failing)).toMatchObject({ retried: true, inserted: 0, malformed: 1 });
+    const decisions = [...batch.decisions.values()];
+    expect(decisions.filter((d) => !d.acked)).toHaveLength(10);
+    expect(decisions.filter((d) => !d.acked).every((d) => d.retryDelay === retryDelaySeconds(3))).toBe(true);
+    expect(batch.decisions.get("msg-10")).toEqual({ acked: true });
+
+    await handleClickBatch(fakeBatch(bodies, 4), open);
+    expect(await totals(103)).toMatchObject({ events: 10, rolled: 10 });
+  });
+
+  it("backs off exponentially up to five minutes", () => {
+    expect([1, 2, 3, 4, 10].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 300]);
+  });
+});

@@ -1,0 +1,60 @@
+import { reduceBatch } from "./reduce";
+import { type Queryable, writeClicks } from "./writer";
+
+/** What one batch came to; logged, and counted by the metrics. */
+export type BatchOutcome = {
+  received: number;
+  inserted: number;
+  /** Valid events already stored (a redelivery) or repeated within the batch. */
+  duplicates: number;
+  malformed: number;
+  /** True when the batch failed to write and its valid messages were handed back for retry. */
+  retried: boolean;
+};
+
+/** Seconds before a failed batch is delivered again: 5, 10, 20, … capped at 5 minutes. */
+export const retryDelaySeconds = (attempts: number): number => Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
+
+/**
+ * The queue consumer's batch step: reduce (pure), write once, then acknowledge.
+ * Malformed messages are acknowledged at once so they never block the queue; when
+ * the database write fails, every valid message is retried with backoff, and the
+ * queue moves it to the dead-letter queue after its last retry.
+ */
+export async function handleClickBatch(
+  batch: Pick<MessageBatch<unknown>, "messages">,
+  openDb: () => { db: Queryable; close(): Promise<void> },
+): Promise<BatchOutcome> {
+  const reduction = reduceBatch(batch.messages);
+  const malformedIds = new Set(reduction.malformed.map((m) => m.id));
+  const valid = batch.messages.filter((m) => !malformedIds.has(m.id));
+  for (const m of batch.messages) if (malformedIds.has(m.id)) m.ack();
+  for (const bad of reduction.malformed) console.warn("malformed click event acknowledged", bad.id, bad.reason);
+
+  const outcome: BatchOutcome = {
+    received: batch.messages.length,
+    inserted: 0,
+    duplicates: reduction.duplicatesInBatch,
+    malformed: reduction.malformed.length,
+    retried: false,
+  };
+  if (reduction.rows.length === 0) {
+    for (const m of valid) m.ack();
+    return outcome;
+  }
+
+  const handle = openDb();
+  try {
+    const { inserted } = await writeClicks(handle.db, reduction.rows);
+    outcome.inserted = inserted;
+    outcome.duplicates += reduction.rows.length - inserted;
+    for (const m of valid) m.ack();
+  } catch (err) {
+    console.error("click batch not written; retrying", err);
+    outcome.retried = true;
+    for (const m of valid) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
+  } finally {
+    await handle.close().catch(() => {});
+  }
+  return outcome;
+}

@@ -1,0 +1,84 @@
+import type { ClickEvent } from "@shared/events";
+import { describe, expect, it } from "vitest";
+import { classifyAgent, referrerHost } from "./enrich";
+import { reduceBatch } from "./reduce";
+
+const CHROME =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+export function clickEvent(overrides: Partial<ClickEvent> = {}): ClickEvent {
+  return {
+    id: crypto.randomUUID(),
+    linkId: 1,
+    slug: "abc",
+    ts: Date.UTC(2026, 10, 23, 10, 30),
+    country: "DE",
+    referrer: "https://www.news.example.org/a?b=1",
+    userAgent: CHROME,
+    visitor: "0123456789abcdef0123456789abcdef",
+    ...overrides,
+  };
+}
+
+describe("classifyAgent", () => {
+  it("classifies desktop, mobile and crawler user agents", () => {
+    expect(classifyAgent(CHROME)).toEqual({ isBot: false, device: "desktop", browser: "Chrome", os: "Windows" });
+    expect(classifyAgent(IPHONE)).toMatchObject({ isBot: false, device: "mobile", os: "iOS" });
+    expect(classifyAgent(GOOGLEBOT)).toMatchObject({ isBot: true, device: "bot" });
+    expect(classifyAgent(null).isBot).toBe(true);
+  });
+});
+
+describe("referrerHost", () => {
+  it("keeps the host only, without www", () => {
+    expect(referrerHost("https://www.News.Example.org/x?y=1")).toBe("news.example.org");
+    expect(referrerHost("android-app://com.slack/")).toBe("com.slack");
+    expect(referrerHost("not a url")).toBeNull();
+    expect(referrerHost(null)).toBeNull();
+  });
+});
+
+describe("reduceBatch", () => {
+  it("turns valid events into enriched rows", () => {
+    const event = clickEvent({ userAgent: GOOGLEBOT, country: "fr" });
+    const { rows, malformed } = reduceBatch([{ id: "m1", body: event }]);
+    expect(malformed).toEqual([]);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        id: event.id,
+        linkId: 1,
+        ts: new Date(event.ts),
+        country: "FR",
+        referrerHost: "news.example.org",
+        isBot: true,
+        device: "bot",
+      }),
+    ]);
+  });
+
+  it("sets aside malformed messages with a reason and keeps the rest", () => {
+    const good = clickEvent();
+    const { rows, malformed } = reduceBatch([
+      { id: "a", body: good },
+      { id: "b", body: { ...clickEvent(), id: "not-a-uuid" } },
+      { id: "c", body: "a string" },
+      { id: "d", body: { ...clickEvent(), linkId: -3 } },
+    ]);
+    expect(rows.map((r) => r.id)).toEqual([good.id]);
+    expect(malformed.map((m) => m.id)).toEqual(["b", "c", "d"]);
+    expect(malformed.every((m) => m.reason.length > 0)).toBe(true);
+  });
+
+  it("keeps one row per event id within a batch", () => {
+    const event = clickEvent();
+    const { rows, duplicatesInBatch } = reduceBatch([
+      { id: 1, body: event },
+      { id: 2, body: event },
+    ]);
+    expect(rows).toHaveLength(1);
+    expect(duplicatesInBatch).toBe(1);
+  });
+});

@@ -1,0 +1,64 @@
+import { type ClickEvent, ClickEventSchema } from "@shared/events";
+import { classifyAgent, referrerHost } from "./enrich";
+
+/** One row of click_events, ready to insert. */
+export type ClickRow = {
+  id: string;
+  linkId: number;
+  slug: string;
+  ts: Date;
+  country: string | null;
+  referrerHost: string | null;
+  device: string;
+  browser: string;
+  os: string;
+  isBot: boolean;
+  visitorHash: string;
+};
+
+export type Reduction<Id> = {
+  rows: ClickRow[];
+  /** Messages that failed the schema: acknowledged, logged and counted, never retried. */
+  malformed: Array<{ id: Id; reason: string }>;
+  /** Events whose id appeared earlier in the same batch. */
+  duplicatesInBatch: number;
+};
+
+/**
+ * The pure core of the aggregator: validates each message body with the shared schema,
+ * enriches valid events (bot, device, browser, OS, referrer host) and drops repeated
+ * ids within the batch. No I/O; the writer takes the rows.
+ */
+export function reduceBatch<Id>(messages: ReadonlyArray<{ id: Id; body: unknown }>): Reduction<Id> {
+  const rows: ClickRow[] = [];
+  const malformed: Reduction<Id>["malformed"] = [];
+  const seen = new Set<string>();
+  let duplicatesInBatch = 0;
+  for (const message of messages) {
+    const parsed = ClickEventSchema.safeParse(message.body);
+    if (!parsed.success) {
+      malformed.push({ id: message.id, reason: parsed.error.issues[0]?.message ?? "invalid" });
+      continue;
+    }
+    if (seen.has(parsed.data.id)) {
+      duplicatesInBatch++;
+      continue;
+    }
+    seen.add(parsed.data.id);
+    rows.push(toRow(parsed.data));
+  }
+  return { rows, malformed, duplicatesInBatch };
+}
+
+export function toRow(event: ClickEvent): ClickRow {
+  return {
+    id: event.id,
+    linkId: event.linkId,
+    slug: event.slug,
+    ts: new Date(event.ts),
+    country: event.country?.toUpperCase() ?? null,
+    referrerHost: referrerHost(event.referrer),
+    ...classifyAgent(event.userAgent),
+    visitorHash: event.visitor,
+  };
+}

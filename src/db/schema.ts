@@ -1,0 +1,98 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/** Postgres is the source of truth for links, keys and analytics (ARCHITECTURE.md §3). */
+
+export const links = pgTable(
+  "links",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    slug: text("slug").notNull(),
+    url: text("url").notNull(),
+    statusCode: smallint("status_code").notNull().default(302),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    maxClicks: integer("max_clicks"),
+    externalId: text("external_id"),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    ownerId: text("owner_id").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (t) => [
+    // A deleted link frees its slug; its rows stay for the analytics that refer to them.
+    uniqueIndex("links_slug_live").on(t.slug).where(sql`${t.deletedAt} is null`),
+    uniqueIndex("links_owner_external_live")
+      .on(t.ownerId, t.externalId)
+      .where(sql`${t.deletedAt} is null and ${t.externalId} is not null`),
+    index("links_owner_id").on(t.ownerId, t.id),
+  ],
+);
+
+export const apiKeys = pgTable("api_keys", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  name: text("name").notNull(),
+  ownerId: text("owner_id").notNull(),
+  keyHash: text("key_hash").notNull().unique(),
+  prefix: text("prefix").notNull(),
+  scopes: text("scopes").array().notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});
+
+export const clickEvents = pgTable(
+  "click_events",
+  {
+    id: uuid("id").primaryKey(),
+    linkId: bigint("link_id", { mode: "number" }).notNull(),
+    slug: text("slug").notNull(),
+    ts: timestamp("ts", { withTimezone: true }).notNull(),
+    country: text("country"),
+    referrerHost: text("referrer_host"),
+    device: text("device").notNull(),
+    browser: text("browser").notNull(),
+    os: text("os").notNull(),
+    isBot: boolean("is_bot").notNull(),
+    visitorHash: text("visitor_hash").notNull(),
+  },
+  (t) => [index("click_events_link_ts").on(t.linkId, t.ts)],
+);
+
+/** Hourly counts by every dimension the stats API groups by; upserted with count = count + excluded.count. */
+export const clickRollups = pgTable(
+  "click_rollups",
+  {
+    linkId: bigint("link_id", { mode: "number" }).notNull(),
+    hour: timestamp("hour", { withTimezone: true }).notNull(),
+    isBot: boolean("is_bot").notNull(),
+    country: text("country").notNull(),
+    referrerHost: text("referrer_host").notNull(),
+    device: text("device").notNull(),
+    browser: text("browser").notNull(),
+    os: text("os").notNull(),
+    count: bigint("count", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: "click_rollups_pk",
+      columns: [t.linkId, t.hour, t.isBot, t.country, t.referrerHost, t.device, t.browser, t.os],
+    }),
+  ],
+);
+
+export type Link = typeof links.$inferSelect;
+export type NewLink = typeof links.$inferInsert;

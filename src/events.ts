@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/**
+ * One redirect served, as sent from the edge to the `clicks` queue and read by the
+ * aggregator. The same schema validates on both sides.
+ */
+export const ClickEventSchema = z.object({
+  /** Made at the edge with crypto.randomUUID(); the aggregator deduplicates on it. */
+  id: z.uuid(),
+  linkId: z.number().int().positive(),
+  slug: z.string().min(1).max(64),
+  /** Epoch milliseconds. */
+  ts: z.number().int().nonnegative(),
+  country: z.string().length(2).nullable(),
+  referrer: z.string().max(2048).nullable(),
+  userAgent: z.string().max(1024).nullable(),
+  /** Salted daily hash of IP and user agent; never the raw IP. */
+  visitor: z.string().max(128),
+});
+
+export type ClickEvent = z.infer<typeof ClickEventSchema>;

@@ -1,0 +1,27 @@
+import type { ClickEvent } from "./events";
+import type { LinkRecord } from "./links/record";
+
+/**
+ * The small interfaces the core depends on. Cloudflare bindings and the self-hosted
+ * runtime each provide an implementation; code above them never knows which it has.
+ */
+
+/** Edge copy of link records (Workers KV, or a KV binding served by the self-host store). */
+export interface LinkStore {
+  get(slug: string): Promise<LinkRecord | null>;
+  put(slug: string, record: LinkRecord): Promise<void>;
+  delete(slug: string): Promise<void>;
+}
+
+/** Approximate per-link counters (Redis). */
+export interface ClickCounter {
+  /** Increments and returns the new value. */
+  increment(slug: string): Promise<number>;
+  /** Reads the current value (0 when absent). */
+  current(slug: string): Promise<number>;
+}
+
+/** Where click events go (Cloudflare Queue, or the self-host stream broker behind the same binding). */
+export interface ClickSink {
+  send(event: ClickEvent): Promise<void>;
+}

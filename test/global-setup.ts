@@ -1,0 +1,42 @@
+import type { TestProject } from "vitest/node";
+import { type PostgresServer, startPostgres } from "../selfhost/services/postgres";
+import { type RedisServer, startRedis } from "../selfhost/services/redis";
+import { buildWorkers } from "../scripts/build-workers";
+import { migrateDatabase } from "../scripts/migrate";
+
+/** The migrated database every test file copies its own database from. */
+export const TEMPLATE_DB = "edge_template";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    postgresUrl: string;
+    postgresPort: number;
+    redisUrl: string;
+    workerBundle: string;
+    aggregatorBundle: string;
+  }
+}
+
+let postgres: PostgresServer | undefined;
+let redis: RedisServer | undefined;
+
+/**
+ * Starts one real Postgres and one real Redis on free ports and temporary directories,
+ * applies the migrations to a template database and bundles both workers; each test
+ * file then gets its own database, gateway, proxy and workerd (test/stack.ts).
+ */
+export default async function setup(project: TestProject) {
+  const bundles = buildWorkers(`${process.cwd()}/dist/test`);
+  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const templateUrl = await postgres.createDatabase(TEMPLATE_DB);
+  await migrateDatabase(templateUrl);
+  project.provide("postgresUrl", postgres.url);
+  project.provide("postgresPort", postgres.port);
+  project.provide("redisUrl", redis.url);
+  project.provide("workerBundle", bundles.worker);
+  project.provide("aggregatorBundle", bundles.aggregator);
+
+  return async () => {
+    await Promise.allSettled([postgres?.dispose(), redis?.dispose()]);
+  };
+}

@@ -1,0 +1,151 @@
+import { Redis } from "@upstash/redis";
+import { Miniflare } from "miniflare";
+import pg from "pg";
+import { inject } from "vitest";
+import { startRedisGateway } from "../selfhost/redis-rest-gateway";
+import { startWsProxy } from "../selfhost/ws-proxy";
+import { createTestDatabase } from "./databases";
+
+export const ADMIN_TOKEN = "test-admin-token";
+const GATEWAY_TOKEN = "test-gateway-token";
+const COMPATIBILITY_DATE = "2026-04-20";
+
+/** A queue consumer for tests that records every message body, so tests can read what the edge sent. */
+const RECORDER_SCRIPT = `
+export default {
+  async queue(batch, env) {
+    for (const m of batch.messages) await env.RECEIVED.put(m.body.id, JSON.stringify(m.body));
+    batch.ackAll();
+  },
+  async fetch(request, env) {
+    const list = await env.RECEIVED.list();
+    const bodies = await Promise.all(list.keys.map((k) => env.RECEIVED.get(k.name, "json")));
+    return Response.json(bodies);
+  },
+};`;
+
+export type StackOptions = {
+  /** Which consumer takes the clicks queue: the real aggregator, or a recorder for assertions. */
+  consumer?: "aggregator" | "recorder";
+  vars?: Record<string, string>;
+};
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * One test file's service: its own Postgres database (copied from the migrated
+ * template), Upstash REST gateway, Neon WebSocket proxy and workerd (Miniflare)
+ * running the same bundles `wrangler deploy` uploads.
+ */
+export async function startStack(options: StackOptions = {}) {
+  const databaseUrl = await createTestDatabase();
+
+  const [wsProxy, gateway] = await Promise.all([
+    startWsProxy(),
+    startRedisGateway({ redisUrl: inject("redisUrl"), token: GATEWAY_TOKEN }),
+  ]);
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const redis = new Redis({ url: gateway.url, token: GATEWAY_TOKEN, enableTelemetry: false });
+
+  const consumer = options.consumer ?? "aggregator";
+  const shared = {
+    DATABASE_URL: databaseUrl,
+    DB_WS_PROXY: wsProxy.url,
+    UPSTASH_REDIS_REST_URL: gateway.url,
+    UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
+  };
+  const mf = new Miniflare({
+    workers: [
+      {
+        name: "edge",
+        modules: true,
+        scriptPath: inject("workerBundle"),
+        compatibilityDate: COMPATIBILITY_DATE,
+        kvNamespaces: ["LINKS"],
+        queueProducers: { CLICKS: "clicks" },
+        bindings: {
+          ...shared,
+          ADMIN_TOKEN,
+          VISITOR_SALT: "test-salt",
+          KV_CACHE_TTL: "60",
+          REDIS_TIMEOUT_MS: "300",
+          ...options.vars,
+        },
+      },
+      consumer === "aggregator"
+        ? {
+            name: "aggregator",
+            modules: true,
+            scriptPath: inject("aggregatorBundle"),
+            compatibilityDate: COMPATIBILITY_DATE,
+            queueConsumers: { clicks: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },
+            bindings: { ...shared, ...options.vars },
+          }
+        : {
+            name: "recorder",
+            modules: true,
+            script: RECORDER_SCRIPT,
+            compatibilityDate: COMPATIBILITY_DATE,
+            kvNamespaces: ["RECEIVED"],
+            queueConsumers: { clicks: { maxBatchSize: 100, maxBatchTimeout: 1 } },
+          },
+    ],
+  });
+  await mf.ready;
+
+  const origin = "https://sho.test";
+  const fetchEdge = (path: string, init: RequestInit = {}) =>
+    mf.dispatchFetch(`${origin}${path}`, { redirect: "manual", ...init } as never) as unknown as Promise<Response>;
+
+  /** Calls the API as the admin, with a JSON body when given. */
+  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetchEdge(`/api/v1${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+
+  /** Queue messages the recorder consumer received. */
+  const received = async (): Promise<Array<Record<string, unknown>>> => {
+    const recorder = await mf.getWorker("recorder");
+    const res = await recorder.fetch("http://recorder/");
+    return (await res.json()) as Array<Record<string, unknown>>;
+  };
+
+  return {
+    mf,
+    origin,
+    databaseUrl,
+    db,
+    redis,
+    wsProxy,
+    gateway,
+    fetch: fetchEdge,
+    api,
+    received,
+    async close() {
+      await mf.dispose();
+      await Promise.allSettled([db.end(), wsProxy.close(), gateway.close()]);
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+}

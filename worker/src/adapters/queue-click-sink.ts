@@ -1,0 +1,11 @@
+import type { ClickEvent } from "@shared/events";
+import type { ClickSink } from "@shared/ports";
+
+/** ClickSink over a Queue producer binding (Cloudflare Queues, or the self-host broker). */
+export class QueueClickSink implements ClickSink {
+  constructor(private readonly queue: Queue<ClickEvent>) {}
+
+  async send(event: ClickEvent): Promise<void> {
+    await this.queue.send(event, { contentType: "json" });
+  }
+}

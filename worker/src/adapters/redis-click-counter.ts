@@ -1,0 +1,17 @@
+import { clickCounterKey } from "@shared/keys";
+import type { ClickCounter } from "@shared/ports";
+import type { Redis } from "@upstash/redis/cloudflare";
+
+/** ClickCounter over Redis (Upstash REST in production, the project's gateway locally). */
+export class RedisClickCounter implements ClickCounter {
+  constructor(private readonly redis: Pick<Redis, "incr" | "get">) {}
+
+  increment(slug: string): Promise<number> {
+    return this.redis.incr(clickCounterKey(slug));
+  }
+
+  async current(slug: string): Promise<number> {
+    const value = await this.redis.get<number | string>(clickCounterKey(slug));
+    return value == null ? 0 : Number(value);
+  }
+}

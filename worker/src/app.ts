@@ -1,0 +1,42 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "./env";
+import { database } from "./middleware/database";
+import { onError, onNotFound } from "./middleware/errors";
+import { rateLimit } from "./middleware/rate-limit";
+import { health } from "./routes/health";
+import { keys } from "./routes/keys";
+import { links } from "./routes/links";
+import { redirect } from "./routes/redirect";
+import { stats } from "./routes/stats";
+
+/** The whole URL map of the edge worker. */
+export function createApp() {
+  const api = new OpenAPIHono<AppEnv>();
+  api.use("*", database());
+  api.use("*", rateLimit("api"));
+  api.use("/keys/*", rateLimit("strict"));
+  api.use("/keys", rateLimit("strict"));
+  // Stats first: its /links/{slug}/stats must not fall into the links group's scope check.
+  api.route("/", stats);
+  api.route("/links", links);
+  api.route("/keys", keys);
+
+  const app = new OpenAPIHono<AppEnv>();
+  app.route("/", health);
+  app.route("/api/v1", api);
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Edge redirect API", version: "1.0.0" },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Api-Key",
+  });
+  // Last: any single segment not matched above is a slug.
+  app.route("/", redirect);
+  app.onError(onError);
+  app.notFound(onNotFound);
+  return app;
+}

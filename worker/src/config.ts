@@ -1,0 +1,29 @@
+import type { Env } from "./env";
+
+/** Settings read from the environment once per isolate, not per request. */
+export type Config = {
+  kvCacheTtl: number;
+  redisTimeoutMs: number;
+  dbFallbackTimeoutMs: number;
+  /** Seconds a slug unknown to KV and Postgres is remembered as missing. */
+  negativeCacheSeconds: number;
+  publicBaseUrl: string | null;
+  publicHost: string | null;
+};
+
+const intOr = (raw: string | undefined, fallback: number, min: number): number => {
+  const n = raw === undefined ? Number.NaN : Number.parseInt(raw, 10);
+  return Number.isFinite(n) && n >= min ? n : fallback;
+};
+
+export function readConfig(env: Env): Config {
+  const base = env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, "") : null;
+  return {
+    kvCacheTtl: intOr(env.KV_CACHE_TTL, 60, 30),
+    redisTimeoutMs: intOr(env.REDIS_TIMEOUT_MS, 150, 1),
+    dbFallbackTimeoutMs: intOr(env.DB_FALLBACK_TIMEOUT_MS, 1500, 1),
+    negativeCacheSeconds: 10,
+    publicBaseUrl: base,
+    publicHost: base ? new URL(base).hostname : null,
+  };
+}

@@ -1,0 +1,34 @@
+import type { ClickEvent } from "@shared/events";
+
+/** Bindings and secrets of the edge worker (wrangler.toml, .dev.vars.example). */
+export type Env = {
+  LINKS: KVNamespace;
+  CLICKS: Queue<ClickEvent>;
+  /** Postgres (Neon in production). */
+  DATABASE_URL: string;
+  /** Local and self-host only: host:port/path of the WebSocket-to-TCP proxy for the Neon driver. */
+  DB_WS_PROXY?: string;
+  UPSTASH_REDIS_REST_URL: string;
+  UPSTASH_REDIS_REST_TOKEN: string;
+  /** Bootstrap secret with every scope. */
+  ADMIN_TOKEN: string;
+  /** Salt of the daily visitor hash. */
+  VISITOR_SALT: string;
+  /** Public origin of short links, e.g. https://sho.rt; defaults to the request's origin. */
+  PUBLIC_BASE_URL?: string;
+  /** Seconds the edge may cache a KV read (Cloudflare's minimum is 30). */
+  KV_CACHE_TTL?: string;
+  /** Milliseconds before a Redis call on the redirect path gives up and fails open. */
+  REDIS_TIMEOUT_MS?: string;
+  /** Requests per second: per IP on key endpoints, per IP on the API, per API key. */
+  RATE_LIMIT_STRICT_PER_SECOND?: string;
+  RATE_LIMIT_API_PER_SECOND?: string;
+  RATE_LIMIT_KEY_PER_SECOND?: string;
+  /** Milliseconds a KV miss may wait for Postgres. */
+  DB_FALLBACK_TIMEOUT_MS?: string;
+};
+
+/** Who is calling the API. */
+export type Principal = { ownerId: string; scopes: readonly string[]; keyId: number | null };
+
+export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };

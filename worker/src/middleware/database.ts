@@ -1,0 +1,30 @@
+import { type Database, type DatabaseHandle, openDatabase } from "@shared/db/client";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Opens Postgres on first use; closed after the response in waitUntil. */
+    db: () => Database;
+  }
+}
+
+/**
+ * Gives API routes a lazily opened Postgres handle. Workers cannot share a pool
+ * between requests, so each request that needs the database opens and closes its own.
+ *
+ * @example api.use("*", database())
+ */
+export const database = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    let handle: DatabaseHandle | undefined;
+    c.set("db", () => {
+      handle ??= openDatabase({ url: c.env.DATABASE_URL, wsProxy: c.env.DB_WS_PROXY });
+      return handle.db;
+    });
+    try {
+      await next();
+    } finally {
+      if (handle) c.executionCtx.waitUntil(handle.close().catch(() => {}));
+    }
+  });

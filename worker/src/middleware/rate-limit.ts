@@ -1,0 +1,87 @@
+import { rateLimitPrefix } from "@shared/keys";
+import { ProblemError } from "@shared/problem";
+import { Ratelimit } from "@upstash/ratelimit";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv, Env } from "../env";
+import { runtimeFor } from "../runtime";
+import { clientIp } from "../services/click-event";
+
+/** The three tiers: strict per IP on key endpoints, general per IP on the API, per API key. */
+export type Tier = "strict" | "api" | "key";
+
+const DEFAULT_PER_SECOND: Record<Tier, number> = { strict: 10, api: 100, key: 1000 };
+const ENV_NAME: Record<Tier, keyof Env> = {
+  strict: "RATE_LIMIT_STRICT_PER_SECOND",
+  api: "RATE_LIMIT_API_PER_SECOND",
+  key: "RATE_LIMIT_KEY_PER_SECOND",
+};
+
+/** Counts of limiter decisions taken without Redis; read by /metrics. */
+export const rateLimitFailOpen = { count: 0 };
+
+let limiters: { env: Env; byTier: Map<Tier, Ratelimit> } | undefined;
+
+function limiterFor(env: Env, tier: Tier): Ratelimit {
+  if (limiters?.env !== env) limiters = { env, byTier: new Map() };
+  let limiter = limiters.byTier.get(tier);
+  if (!limiter) {
+    const raw = Number(env[ENV_NAME[tier]]);
+    const perSecond = Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_PER_SECOND[tier];
+    const rt = runtimeFor(env);
+    limiter = new Ratelimit({
+      redis: rt.redis,
+      limiter: Ratelimit.slidingWindow(perSecond, "1 s"),
+      prefix: rateLimitPrefix(tier),
+      // The Redis client aborts after REDIS_TIMEOUT_MS; this is the limiter's own fail-open bound.
+      timeout: rt.config.redisTimeoutMs,
+      analytics: false,
+    });
+    limiters.byTier.set(tier, limiter);
+  }
+  return limiter;
+}
+
+/**
+ * Counts one request of `identifier` against `tier`. Throws a 429 problem (with
+ * `Retry-After` and `RateLimit-*` headers) when over the limit; returns the headers to
+ * add to a passing response, or null when Redis could not answer (fail open, counted).
+ */
+export async function consumeLimit(env: Env, tier: Tier, identifier: string): Promise<Record<string, string> | null> {
+  let result: Awaited<ReturnType<Ratelimit["limit"]>> | null = null;
+  try {
+    result = await limiterFor(env, tier).limit(identifier);
+    if (result.reason === "timeout") result = null;
+  } catch {
+    result = null;
+  }
+  if (!result) {
+    rateLimitFailOpen.count++;
+    return null;
+  }
+  const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000));
+  const headers = {
+    "RateLimit-Limit": String(result.limit),
+    "RateLimit-Remaining": String(Math.max(0, result.remaining)),
+    "RateLimit-Reset": String(resetSeconds),
+  };
+  if (!result.success) {
+    throw new ProblemError(429, "rate-limited", "Too many requests", {
+      detail: `more than ${result.limit} requests per second`,
+      headers: { ...headers, "Retry-After": String(Math.max(1, resetSeconds)) },
+    });
+  }
+  return headers;
+}
+
+/**
+ * Per-IP limiting with @upstash/ratelimit, failing open when Redis is slow or down.
+ * The per-key tier runs inside authentication (middleware/auth.ts), once the key is known.
+ *
+ * @example api.use("*", rateLimit("api"))
+ */
+export const rateLimit = (tier: Exclude<Tier, "key">) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const headers = await consumeLimit(c.env, tier, clientIp(c.req.raw.headers) || "unknown");
+    await next();
+    if (headers) for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  });

@@ -1,0 +1,83 @@
+import { isValidSlug } from "@shared/links/slug";
+import { ProblemError, notFound } from "@shared/problem";
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { runtimeFor } from "../runtime";
+import { buildClickEvent, clientIp } from "../services/click-event";
+import { resolveLink } from "../services/resolve-link";
+
+/** Edits must take effect: browsers and shared caches revalidate every redirect. */
+const CACHE_CONTROL = "private, max-age=0, no-cache";
+
+const gone = (detail: string) => new ProblemError(410, "link-gone", "Link no longer available", { detail });
+
+/**
+ * `GET|HEAD /:slug` — the hot path. One KV read; the click counter is awaited only
+ * for links with a click limit; the click event and counter otherwise go to waitUntil.
+ * HEAD answers like GET but is not a click (link checkers and previews use it).
+ *
+ * @example app.route("/", redirect)
+ */
+export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
+  const slug = c.req.param("slug");
+  // Impossible slugs and reserved words never cost a lookup.
+  if (!isValidSlug(slug)) throw notFound("no link with this slug");
+
+  const rt = runtimeFor(c.env);
+  const ctx = c.executionCtx;
+  const record = await resolveLink(rt, c.env, ctx, slug);
+  if (!record || record.d) throw notFound("no link with this slug");
+
+  const now = Date.now();
+  if (record.e !== undefined && record.e <= now) throw gone("the link has expired");
+
+  const isClick = c.req.method === "GET";
+  if (record.m !== undefined) {
+    const count = await countClick(rt, slug, isClick);
+    // For HEAD the count is the clicks so far, so the limit is reached at equality.
+    if (count !== null && (isClick ? count > record.m : count >= record.m)) {
+      throw gone("the link has reached its click limit");
+    }
+  } else if (isClick) {
+    ctx.waitUntil(rt.counter.increment(slug).catch(() => {}));
+  }
+
+  if (isClick) {
+    const headers = c.req.raw.headers;
+    const facts = {
+      linkId: record.id,
+      slug,
+      ts: now,
+      ip: clientIp(headers),
+      country: (c.req.raw.cf?.country as string | undefined) ?? headers.get("cf-ipcountry"),
+      referrer: headers.get("referer"),
+      userAgent: headers.get("user-agent"),
+    };
+    ctx.waitUntil(
+      buildClickEvent(facts, c.env.VISITOR_SALT)
+        .then((event) => rt.clicks.send(event))
+        .catch((err) => console.error("click event not queued", err)),
+    );
+  }
+
+  return new Response(null, {
+    status: record.s ?? 302,
+    headers: { Location: record.u, "Cache-Control": CACHE_CONTROL },
+  });
+});
+
+/**
+ * The only Redis call a redirect may await. Fails open (null) when Redis is slow or
+ * down: a click limit is approximate under faults, a dead redirect is not acceptable.
+ */
+async function countClick(
+  rt: ReturnType<typeof runtimeFor>,
+  slug: string,
+  isClick: boolean,
+): Promise<number | null> {
+  try {
+    return isClick ? await rt.counter.increment(slug) : await rt.counter.current(slug);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,72 @@
+import { createRoute } from "@hono/zod-openapi";
+import { links as linksTable } from "@shared/db/schema";
+import { notFound } from "@shared/problem";
+import { and, eq, isNull } from "drizzle-orm";
+import { requireScope } from "../middleware/auth";
+import { ProblemSchema, SlugParamSchema } from "../schemas/link";
+import { LinkStatsSchema, ServiceStatsSchema, StatsQuerySchema } from "../schemas/stats";
+import { StatsService } from "../services/stats";
+import { openApiApp } from "./openapi-app";
+
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+const security: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] }];
+const errors = {
+  400: problem("Invalid range"),
+  401: problem("Missing or invalid API key"),
+  403: problem("The key lacks the scope"),
+};
+
+/**
+ * `GET /api/v1/links/{slug}/stats` and `GET /api/v1/stats`, read from the rollups.
+ *
+ * @example api.route("/", stats)
+ */
+export const stats = openApiApp();
+
+
+stats.openapi(
+  createRoute({
+    method: "get",
+    path: "/links/{slug}/stats",
+    summary: "Clicks of one link: totals, time series and breakdowns",
+    security,
+    middleware: requireScope("stats:read"),
+    request: { params: SlugParamSchema, query: StatsQuerySchema },
+    responses: {
+      200: { description: "Stats", content: { "application/json": { schema: LinkStatsSchema } } },
+      ...errors,
+      404: problem("No such link"),
+    },
+  }),
+  async (c) => {
+    const { slug } = c.req.valid("param");
+    const db = c.var.db();
+    const [link] = await db
+      .select({ id: linksTable.id })
+      .from(linksTable)
+      .where(
+        and(eq(linksTable.slug, slug), eq(linksTable.ownerId, c.var.principal.ownerId), isNull(linksTable.deletedAt)),
+      )
+      .limit(1);
+    if (!link) throw notFound(`no link with slug "${slug}"`);
+    return c.json(await new StatsService(db).forLink(link.id, slug, c.req.valid("query")), 200);
+  },
+);
+
+stats.openapi(
+  createRoute({
+    method: "get",
+    path: "/stats",
+    summary: "Service-wide summary of the caller's links",
+    security,
+    middleware: requireScope("stats:read"),
+    responses: {
+      200: { description: "Summary", content: { "application/json": { schema: ServiceStatsSchema } } },
+      ...errors,
+    },
+  }),
+  async (c) => c.json(await new StatsService(c.var.db()).forOwner(c.var.principal.ownerId), 200),
+);

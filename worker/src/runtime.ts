@@ -1,0 +1,37 @@
+import type { ClickCounter, ClickSink, LinkStore } from "@shared/ports";
+import type { Redis } from "@upstash/redis/cloudflare";
+import { KvLinkStore } from "./adapters/kv-link-store";
+import { QueueClickSink } from "./adapters/queue-click-sink";
+import { createRedis } from "./adapters/redis";
+import { RedisClickCounter } from "./adapters/redis-click-counter";
+import { type Config, readConfig } from "./config";
+import type { Env } from "./env";
+import { NegativeCache } from "./services/negative-cache";
+
+/** What the routes use, built once per isolate from the bindings. */
+export type Runtime = {
+  config: Config;
+  links: LinkStore;
+  counter: ClickCounter;
+  clicks: ClickSink;
+  redis: Redis;
+  missing: NegativeCache;
+};
+
+let cached: { env: Env; runtime: Runtime } | undefined;
+
+export function runtimeFor(env: Env): Runtime {
+  if (cached?.env === env) return cached.runtime;
+  const config = readConfig(env);
+  const redis = createRedis(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, config.redisTimeoutMs);
+  const runtime: Runtime = {
+    config,
+    links: new KvLinkStore(env.LINKS, config.kvCacheTtl),
+    counter: new RedisClickCounter(redis),
+    clicks: new QueueClickSink(env.CLICKS),
+    redis,
+    missing: new NegativeCache(10_000),
+  };
+  cached = { env, runtime };
+  return runtime;
+}

@@ -1,0 +1,120 @@
+import { z } from "@hono/zod-openapi";
+import { REDIRECT_STATUSES } from "@shared/links/record";
+import { SLUG_MAX_LENGTH, SLUG_PATTERN, isReservedSlug } from "@shared/links/slug";
+import { TARGET_URL_MAX_LENGTH, TARGET_URL_MESSAGES, checkTargetUrl } from "@shared/links/target-url";
+
+/** Link schemas: the same objects validate requests and generate /openapi.json. */
+
+export const SlugSchema = z
+  .string()
+  .max(SLUG_MAX_LENGTH)
+  .regex(SLUG_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -")
+  .refine((slug) => !isReservedSlug(slug), "is a reserved word")
+  .openapi({ example: "launch-2026" });
+
+export const TargetUrlSchema = z
+  .string()
+  .max(TARGET_URL_MAX_LENGTH)
+  .superRefine((value, ctx) => {
+    const problem = checkTargetUrl(value);
+    if (problem) ctx.addIssue({ code: "custom", message: TARGET_URL_MESSAGES[problem] });
+  })
+  .openapi({ example: "https://example.com/landing?utm_source=short" });
+
+const StatusCodeSchema = z.literal(REDIRECT_STATUSES).openapi({ example: 302 });
+
+const FutureDateSchema = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) > Date.now(), "must be in the future")
+  .openapi({ example: "2030-01-01T00:00:00Z" });
+
+const MaxClicksSchema = z.number().int().min(1).max(2_147_483_647);
+const TagsSchema = z.array(z.string().min(1).max(64)).max(20);
+export const ExternalIdSchema = z.string().min(1).max(128).openapi({ example: "crm-42" });
+
+const linkFields = {
+  url: TargetUrlSchema,
+  slug: SlugSchema.optional(),
+  statusCode: StatusCodeSchema.optional(),
+  expiresAt: FutureDateSchema.optional(),
+  maxClicks: MaxClicksSchema.optional(),
+  tags: TagsSchema.optional(),
+};
+
+export const CreateLinkSchema = z
+  .strictObject({ ...linkFields, externalId: ExternalIdSchema.optional() })
+  .openapi("CreateLink");
+
+/** PUT by external id: the id is in the path. */
+export const UpsertLinkSchema = z.strictObject(linkFields).openapi("UpsertLink");
+
+export const UpdateLinkSchema = z
+  .strictObject({
+    url: TargetUrlSchema.optional(),
+    statusCode: StatusCodeSchema.optional(),
+    expiresAt: FutureDateSchema.nullable().optional(),
+    maxClicks: MaxClicksSchema.nullable().optional(),
+    tags: TagsSchema.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, "at least one field is required")
+  .openapi("UpdateLink");
+
+export const LinkSchema = z
+  .object({
+    id: z.number().int(),
+    slug: z.string(),
+    shortUrl: z.string(),
+    url: z.string(),
+    statusCode: z.number().int(),
+    expiresAt: z.string().nullable(),
+    maxClicks: z.number().int().nullable(),
+    externalId: z.string().nullable(),
+    tags: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Link");
+
+export const LinkListSchema = z
+  .object({ data: z.array(LinkSchema), nextCursor: z.string().nullable() })
+  .openapi("LinkList");
+
+export const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  cursor: z.string().max(64).optional(),
+  tag: z.string().min(1).max(64).optional(),
+});
+
+export const SlugParamSchema = z.object({ slug: SlugSchema.openapi({ param: { name: "slug", in: "path" } }) });
+export const ExternalIdParamSchema = z.object({
+  externalId: ExternalIdSchema.openapi({ param: { name: "externalId", in: "path" } }),
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+export const BULK_MAX = 100;
+
+export const BulkCreateSchema = z.array(z.unknown()).min(1).max(BULK_MAX).openapi("BulkCreate");
+
+export const BulkResultSchema = z
+  .object({
+    created: z.number().int(),
+    failed: z.number().int(),
+    results: z.array(
+      z.object({ index: z.number().int(), status: z.number().int(), link: LinkSchema.optional(), error: ProblemSchema.optional() }),
+    ),
+  })
+  .openapi("BulkResult");
+
+export type CreateLinkInput = z.infer<typeof CreateLinkSchema>;
+export type UpdateLinkInput = z.infer<typeof UpdateLinkSchema>;
+export type ApiLink = z.infer<typeof LinkSchema>;

@@ -1,0 +1,70 @@
+import { z } from "@hono/zod-openapi";
+
+/** Stats schemas: validation of ranges and the documented response shapes. */
+
+const HOUR_MS = 3_600_000;
+export const MAX_HOURLY_POINTS = 24 * 366;
+export const MAX_DAILY_POINTS = 366 * 5;
+
+const Instant = z
+  .string()
+  .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), "must be an ISO 8601 date or date-time")
+  .openapi({ example: "2026-11-01T00:00:00Z" });
+
+export const StatsQuerySchema = z
+  .object({
+    from: Instant.optional(),
+    to: Instant.optional(),
+    interval: z.enum(["hour", "day"]).default("day"),
+  })
+  .transform((q, ctx) => {
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 7 * 24 * HOUR_MS);
+    if (from.getTime() >= to.getTime()) {
+      ctx.addIssue({ code: "custom", path: ["from"], message: "must be before to" });
+      return z.NEVER;
+    }
+    const points = (to.getTime() - from.getTime()) / (q.interval === "hour" ? HOUR_MS : 24 * HOUR_MS);
+    const max = q.interval === "hour" ? MAX_HOURLY_POINTS : MAX_DAILY_POINTS;
+    if (points > max) {
+      ctx.addIssue({ code: "custom", path: ["interval"], message: `the range has more than ${max} ${q.interval} points` });
+      return z.NEVER;
+    }
+    return { from, to, interval: q.interval };
+  });
+
+export type StatsQuery = z.output<typeof StatsQuerySchema>;
+
+const Breakdown = z.array(z.object({ value: z.string(), clicks: z.number().int() }));
+
+export const LinkStatsSchema = z
+  .object({
+    slug: z.string(),
+    from: z.string(),
+    to: z.string(),
+    interval: z.enum(["hour", "day"]),
+    totals: z.object({
+      clicks: z.number().int(),
+      humans: z.number().int(),
+      bots: z.number().int(),
+      uniqueVisitors: z.number().int(),
+    }),
+    timeseries: z.array(z.object({ t: z.string(), humans: z.number().int(), bots: z.number().int() })),
+    referrers: Breakdown,
+    countries: Breakdown,
+    devices: Breakdown,
+    browsers: Breakdown,
+    os: Breakdown,
+  })
+  .openapi("LinkStats");
+
+export const ServiceStatsSchema = z
+  .object({
+    links: z.number().int(),
+    clicks: z.object({ total: z.number().int(), humans: z.number().int(), bots: z.number().int(), last24h: z.number().int() }),
+    topLinks: z.array(z.object({ slug: z.string(), clicks: z.number().int() })),
+  })
+  .openapi("ServiceStats");
+
+export type LinkStats = z.infer<typeof LinkStatsSchema>;
+export type ServiceStats = z.infer<typeof ServiceStatsSchema>;

@@ -1,0 +1,191 @@
+import type { Database } from "@shared/db/client";
+import { uniqueViolation } from "@shared/db/errors";
+import { type Link, links } from "@shared/db/schema";
+import { toLinkRecord, tombstone } from "@shared/links/record";
+import { randomSlug } from "@shared/links/slug";
+import { TARGET_URL_MESSAGES, checkTargetUrl } from "@shared/links/target-url";
+import type { LinkStore } from "@shared/ports";
+import { ProblemError, badRequest, conflict, notFound } from "@shared/problem";
+import { and, arrayContains, desc, eq, isNull, lt, sql } from "drizzle-orm";
+import type { ApiLink, CreateLinkInput, UpdateLinkInput } from "../schemas/link";
+
+/**
+ * Link operations: Postgres first (the source of truth), then a write-through of the
+ * edge record to the LinkStore so the redirect sees the change at once in this runtime.
+ */
+export class LinkService {
+  constructor(
+    private readonly db: Database,
+    private readonly store: LinkStore,
+    private readonly ownerId: string,
+    /** Hostnames of this service; a target on them would loop. */
+    private readonly ownHosts: readonly string[],
+  ) {}
+
+  async create(input: CreateLinkInput): Promise<Link> {
+    this.refuseSelfRedirect(input.url);
+    const attempts = input.slug ? 1 : 5;
+    for (let attempt = 1; ; attempt++) {
+      const slug = input.slug ?? randomSlug();
+      try {
+        const [row] = await this.db
+          .insert(links)
+          .values({
+            slug,
+            url: input.url,
+            statusCode: input.statusCode ?? 302,
+            expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+            maxClicks: input.maxClicks ?? null,
+            externalId: input.externalId ?? null,
+            tags: input.tags ?? [],
+            ownerId: this.ownerId,
+          })
+          .returning();
+        return await this.publish(row as Link);
+      } catch (err) {
+        const constraint = uniqueViolation(err);
+        if (constraint === "links_owner_external_live") {
+          throw new ProblemError(409, "external-id-conflict", "Conflict", {
+            detail: `externalId "${input.externalId}" is already used by another link`,
+          });
+        }
+        if (constraint === null) throw err;
+        if (input.slug) throw conflict(`slug "${slug}" is already taken`);
+        if (attempt >= attempts) throw err;
+      }
+    }
+  }
+
+  async get(slug: string): Promise<Link> {
+    const [row] = await this.db.select().from(links).where(this.live(slug)).limit(1);
+    if (!row) throw notFound(`no link with slug "${slug}"`);
+    return row;
+  }
+
+  /** Newest first; the cursor is the last id seen, so every link appears exactly once. */
+  async list(opts: { limit: number; cursor?: string; tag?: string }): Promise<{ rows: Link[]; next: string | null }> {
+    const before = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
+    const rows = await this.db
+      .select()
+      .from(links)
+      .where(
+        and(
+          eq(links.ownerId, this.ownerId),
+          isNull(links.deletedAt),
+          before === undefined ? undefined : lt(links.id, before),
+          opts.tag === undefined ? undefined : arrayContains(links.tags, [opts.tag]),
+        ),
+      )
+      .orderBy(desc(links.id))
+      .limit(opts.limit + 1);
+    const page = rows.slice(0, opts.limit);
+    const last = page[page.length - 1];
+    return { rows: page, next: rows.length > opts.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async update(slug: string, input: UpdateLinkInput): Promise<Link> {
+    if (input.url !== undefined) this.refuseSelfRedirect(input.url);
+    const [row] = await this.db
+      .update(links)
+      .set({
+        url: input.url,
+        statusCode: input.statusCode,
+        expiresAt: input.expiresAt == null ? input.expiresAt : new Date(input.expiresAt),
+        maxClicks: input.maxClicks,
+        tags: input.tags,
+        updatedAt: sql`now()`,
+      })
+      .where(this.live(slug))
+      .returning();
+    if (!row) throw notFound(`no link with slug "${slug}"`);
+    return this.publish(row);
+  }
+
+  async delete(slug: string): Promise<void> {
+    const [row] = await this.db
+      .update(links)
+      .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(this.live(slug))
+      .returning({ id: links.id });
+    if (!row) throw notFound(`no link with slug "${slug}"`);
+    // A tombstone rather than a KV delete: the edge answers 404 without a Postgres fallback.
+    await this.store.put(slug, tombstone(row.id));
+  }
+
+  /** Idempotent create-or-update keyed by the caller's own id. */
+  async upsertByExternalId(externalId: string, input: Omit<CreateLinkInput, "externalId">): Promise<{ link: Link; created: boolean }> {
+    const [existing] = await this.db
+      .select()
+      .from(links)
+      .where(and(eq(links.ownerId, this.ownerId), eq(links.externalId, externalId), isNull(links.deletedAt)))
+      .limit(1);
+    if (!existing) {
+      try {
+        return { link: await this.create({ ...input, externalId }), created: true };
+      } catch (err) {
+        // A concurrent PUT with the same external id won the insert: fall through to update it.
+        if (!(err instanceof ProblemError && err.kind === "external-id-conflict")) throw err;
+        return this.upsertByExternalId(externalId, input);
+      }
+    }
+    if (input.slug !== undefined && input.slug !== existing.slug) {
+      throw conflict(`externalId "${externalId}" belongs to slug "${existing.slug}"; a slug cannot be changed`);
+    }
+    const link = await this.update(existing.slug, {
+      url: input.url,
+      statusCode: input.statusCode ?? 302,
+      expiresAt: input.expiresAt ?? null,
+      maxClicks: input.maxClicks ?? null,
+      tags: input.tags ?? [],
+    });
+    return { link, created: false };
+  }
+
+  private live(slug: string) {
+    return and(eq(links.slug, slug), eq(links.ownerId, this.ownerId), isNull(links.deletedAt));
+  }
+
+  private async publish(row: Link): Promise<Link> {
+    await this.store.put(row.slug, toLinkRecord(row));
+    return row;
+  }
+
+  private refuseSelfRedirect(url: string): void {
+    if (checkTargetUrl(url, this.ownHosts) === "self-redirect") {
+      throw badRequest("the target URL is not acceptable", [
+        { path: "url", message: TARGET_URL_MESSAGES["self-redirect"] },
+      ]);
+    }
+  }
+}
+
+/** The API shape of a stored link. */
+export function toApiLink(row: Link, baseUrl: string): ApiLink {
+  return {
+    id: row.id,
+    slug: row.slug,
+    shortUrl: `${baseUrl}/${row.slug}`,
+    url: row.url,
+    statusCode: row.statusCode,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    maxClicks: row.maxClicks,
+    externalId: row.externalId,
+    tags: row.tags,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const encodeCursor = (id: number): string => btoa(`id:${id}`).replace(/=+$/, "");
+
+function decodeCursor(cursor: string): number {
+  let decoded = "";
+  try {
+    decoded = atob(cursor);
+  } catch {
+    // fall through to the 400 below
+  }
+  const match = /^id:(\d{1,15})$/.exec(decoded);
+  if (!match) throw badRequest("the cursor is not valid", [{ path: "cursor", message: "not a cursor from this API" }]);
+  return Number(match[1]);
+}
