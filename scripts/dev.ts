@@ -44,7 +44,17 @@ writeFileSync(`${ROOT}aggregator/.dev.vars`, `${vars}\n`);
 
 const wrangler = spawn(
   `${ROOT}node_modules/.bin/wrangler`,
-  ["dev", "-c", "wrangler.toml", "-c", "aggregator/wrangler.toml", "--ip", "127.0.0.1", "--port", String(PORT)],
+  [
+    "dev",
+    "-c",
+    "wrangler.toml",
+    "-c",
+    "aggregator/wrangler.toml",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(PORT),
+  ],
   { cwd: ROOT, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 

@@ -13,7 +13,7 @@
  *   new Redis({ url: gw.url, token: "t" });
  * CLI: REDIS_URL=… UPSTASH_TOKEN=… PORT=8079 tsx selfhost/redis-rest-gateway.ts
  */
-import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
 
@@ -44,9 +44,14 @@ export async function startRedisGateway(opts: {
       const body = await readJson(req);
 
       if (path === "/pipeline" || path === "/multi-exec") {
-        if (!Array.isArray(body) || !body.every(isCommand)) return send(res, 400, { error: "ERR expected a list of commands" });
+        if (!Array.isArray(body) || !body.every(isCommand))
+          return send(res, 400, { error: "ERR expected a list of commands" });
         const replies = path === "/pipeline" ? await pipeline(redis, body) : await multiExec(redis, body);
-        return send(res, 200, replies.map((r) => encodeReply(r, base64)));
+        return send(
+          res,
+          200,
+          replies.map((r) => encodeReply(r, base64)),
+        );
       }
       const command = path === "/" ? body : pathCommand(path, body);
       if (!isCommand(command)) return send(res, 400, { error: "ERR expected a command array" });
@@ -93,7 +98,9 @@ async function run(redis: IORedis, [name, ...args]: Command): Promise<Reply> {
 }
 
 async function pipeline(redis: IORedis, commands: Command[]): Promise<Reply[]> {
-  const results = await redis.pipeline(commands.map(([n, ...a]) => ["callBuffer", n, ...a.map(String)])).exec();
+  const results = await redis
+    .pipeline(commands.map(([n, ...a]) => ["callBuffer", n, ...a.map(String)]))
+    .exec();
   return (results ?? []).map(([err, result]) => (err ? { error: err.message } : { result }));
 }
 
@@ -143,7 +150,9 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": typeof body === "string" ? "text/plain" : "application/json" }).end(text);
+  res
+    .writeHead(status, { "Content-Type": typeof body === "string" ? "text/plain" : "application/json" })
+    .end(text);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -10,7 +10,7 @@
  * CLI: PORT=5433 tsx selfhost/ws-proxy.ts
  */
 import { createServer } from "node:http";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 

@@ -1,8 +1,8 @@
 import type { TestProject } from "vitest/node";
-import { type PostgresServer, startPostgres } from "../selfhost/services/postgres";
-import { type RedisServer, startRedis } from "../selfhost/services/redis";
 import { buildWorkers } from "../scripts/build-workers";
 import { migrateDatabase } from "../scripts/migrate";
+import { type PostgresServer, startPostgres } from "../selfhost/services/postgres";
+import { type RedisServer, startRedis } from "../selfhost/services/redis";
 
 /** The migrated database every test file copies its own database from. */
 export const TEMPLATE_DB = "edge_template";

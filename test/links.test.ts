@@ -13,7 +13,12 @@ type Link = { id: number; slug: string; url: string; shortUrl: string; statusCod
 async function problem(res: Response, status: number) {
   expect(res.status, await res.clone().text()).toBe(status);
   expect(res.headers.get("content-type")).toBe("application/problem+json");
-  const body = (await res.json()) as { type: string; title: string; status: number; errors?: { path: string }[] };
+  const body = (await res.json()) as {
+    type: string;
+    title: string;
+    status: number;
+    errors?: { path: string }[];
+  };
   expect(body.status).toBe(status);
   expect(body.type).toMatch(/^https:\/\//);
   expect(JSON.stringify(body)).not.toMatch(/at .*\.(js|ts):\d+|select |insert /i);
@@ -35,7 +40,9 @@ describe("POST /api/v1/links", () => {
     const slug = uniqueSlug("taken");
     expect((await stack.api("POST", "/links", { url: "https://a.example/", slug })).status).toBe(201);
     await problem(await stack.api("POST", "/links", { url: "https://b.example/", slug }), 409);
-    const { rows } = await stack.db.query("select url from links where slug = $1 and deleted_at is null", [slug]);
+    const { rows } = await stack.db.query("select url from links where slug = $1 and deleted_at is null", [
+      slug,
+    ]);
     expect(rows).toEqual([{ url: "https://a.example/" }]);
   });
 
@@ -49,10 +56,7 @@ describe("POST /api/v1/links", () => {
 
   it("requires the admin token", async () => {
     await problem(await stack.fetch("/api/v1/links", { method: "POST" }), 401);
-    await problem(
-      await stack.fetch("/api/v1/links", { headers: { Authorization: "Bearer wrong" } }),
-      401,
-    );
+    await problem(await stack.fetch("/api/v1/links", { headers: { Authorization: "Bearer wrong" } }), 401);
     const viaHeader = await stack.fetch("/api/v1/links", { headers: { "X-Api-Key": ADMIN_TOKEN } });
     expect(viaHeader.status).toBe(200);
   });
@@ -139,7 +143,11 @@ describe("GET|PATCH|DELETE /api/v1/links/{slug}", () => {
 
     const res = await stack.api("PATCH", `/links/${slug}`, { statusCode: 308, tags: ["b", "c"] });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ url: "https://example.com/1", statusCode: 308, tags: ["b", "c"] });
+    expect(await res.json()).toMatchObject({
+      url: "https://example.com/1",
+      statusCode: 308,
+      tags: ["b", "c"],
+    });
 
     expect((await stack.api("DELETE", `/links/${slug}`)).status).toBe(204);
     await problem(await stack.api("GET", `/links/${slug}`), 404);
@@ -201,7 +209,9 @@ describe("PUT /api/v1/links/external/{externalId}", () => {
     expect(((await again.json()) as Link).slug).toBe(created.slug);
     const replaced = await stack.api("PUT", `/links/external/${ext}`, { url: "https://example.com/v2" });
     expect(((await replaced.json()) as Link).url).toBe("https://example.com/v2");
-    const { rows } = await stack.db.query("select count(*)::int as n from links where external_id = $1", [ext]);
+    const { rows } = await stack.db.query("select count(*)::int as n from links where external_id = $1", [
+      ext,
+    ]);
     expect(rows[0].n).toBe(1);
     expect((await stack.fetch(`/${created.slug}`)).headers.get("location")).toBe("https://example.com/v2");
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, eventually, startStack } from "./stack";
+import { eventually, type Stack, startStack } from "./stack";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -7,7 +7,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-const BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
+const BROWSER =
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
 const CRAWLERS = [
   "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
   "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
@@ -68,7 +69,9 @@ describe("redirect → queue → aggregator → stats", () => {
     expect(result.referrers.map((r) => r.value).sort()).toEqual(["news.example.org", "social.example.com"]);
     expect(result.browsers[0]?.value).toBe("Safari");
 
-    const { rows } = await stack.db.query("select count(*)::int as n from click_events where slug = $1", [slug]);
+    const { rows } = await stack.db.query("select count(*)::int as n from click_events where slug = $1", [
+      slug,
+    ]);
     expect(rows[0].n).toBe(TOTAL);
     expect(Number(await stack.redis.get(`clicks:${slug}`))).toBe(TOTAL);
   }, 240_000);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, eventually, startStack } from "./stack";
+import { eventually, type Stack, startStack } from "./stack";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -67,7 +67,11 @@ describe("GET /:slug", () => {
 
   it("returns 410 once the link has expired", async () => {
     const slug = uniqueSlug("e");
-    await createLink({ url: "https://example.com/exp", slug, expiresAt: new Date(Date.now() + 1500).toISOString() });
+    await createLink({
+      url: "https://example.com/exp",
+      slug,
+      expiresAt: new Date(Date.now() + 1500).toISOString(),
+    });
     expect((await stack.fetch(`/${slug}`)).status).toBe(302);
     await new Promise((r) => setTimeout(r, 1600));
     const res = await stack.fetch(`/${slug}`);

@@ -95,7 +95,10 @@ export async function startStack(options: StackOptions = {}) {
 
   const origin = "https://sho.test";
   const fetchEdge = (path: string, init: RequestInit = {}) =>
-    mf.dispatchFetch(`${origin}${path}`, { redirect: "manual", ...init } as never) as unknown as Promise<Response>;
+    mf.dispatchFetch(`${origin}${path}`, {
+      redirect: "manual",
+      ...init,
+    } as never) as unknown as Promise<Response>;
 
   /** Calls the API as the admin, with a JSON body when given. */
   const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>

@@ -1,8 +1,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/databases";
+import { clickEvent } from "../../test/fixtures";
 import { handleClickBatch, retryDelaySeconds } from "./handle-batch";
-import { clickEvent } from "./reduce.test";
 
 /** A batch as the queue hands it over, recording what the consumer decided per message. */
 function fakeBatch(bodies: unknown[], attempts = 1) {
@@ -15,7 +15,8 @@ function fakeBatch(bodies: unknown[], attempts = 1) {
       attempts,
       timestamp: new Date(),
       ack: () => decisions.set(id, { acked: true }),
-      retry: (opts?: { delaySeconds?: number }) => decisions.set(id, { acked: false, retryDelay: opts?.delaySeconds }),
+      retry: (opts?: { delaySeconds?: number }) =>
+        decisions.set(id, { acked: false, retryDelay: opts?.delaySeconds }),
     };
   });
   return { messages, decisions };
@@ -40,14 +41,22 @@ async function totals(linkId: number) {
 
 describe("handleClickBatch against Postgres", () => {
   it("counts a batch delivered twice the same as once", async () => {
-    const bodies = Array.from({ length: 50 }, (_, i) => clickEvent({ linkId: 101, ts: Date.UTC(2026, 0, 1, i % 3) }));
+    const bodies = Array.from({ length: 50 }, (_, i) =>
+      clickEvent({ linkId: 101, ts: Date.UTC(2026, 0, 1, i % 3) }),
+    );
     const first = fakeBatch(bodies);
-    expect(await handleClickBatch(first, open)).toMatchObject({ inserted: 50, duplicates: 0, retried: false });
+    expect(await handleClickBatch(first, open)).toMatchObject({
+      inserted: 50,
+      duplicates: 0,
+      retried: false,
+    });
     const again = fakeBatch(bodies, 2);
     expect(await handleClickBatch(again, open)).toMatchObject({ inserted: 0, duplicates: 50 });
     expect([...again.decisions.values()].every((d) => d.acked)).toBe(true);
     expect(await totals(101)).toEqual({ events: 50, rolled: 50, bots: 0 });
-    const hours = await pool.query("select count(distinct hour)::int as n from click_rollups where link_id = 101");
+    const hours = await pool.query(
+      "select count(distinct hour)::int as n from click_rollups where link_id = 101",
+    );
     expect(hours.rows[0].n).toBe(3);
   });
 
@@ -68,7 +77,11 @@ describe("handleClickBatch against Postgres", () => {
       close: async () => {},
     });
     const batch = fakeBatch([...bodies, "garbage"], 3);
-    expect(await handleClickBatch(batch, failing)).toMatchObject({ retried: true, inserted: 0, malformed: 1 });
+    expect(await handleClickBatch(batch, failing)).toMatchObject({
+      retried: true,
+      inserted: 0,
+      malformed: 1,
+    });
     const decisions = [...batch.decisions.values()];
     expect(decisions.filter((d) => !d.acked)).toHaveLength(10);
     expect(decisions.filter((d) => !d.acked).every((d) => d.retryDelay === retryDelaySeconds(3))).toBe(true);

@@ -13,7 +13,8 @@ export type BatchOutcome = {
 };
 
 /** Seconds before a failed batch is delivered again: 5, 10, 20, … capped at 5 minutes. */
-export const retryDelaySeconds = (attempts: number): number => Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
+export const retryDelaySeconds = (attempts: number): number =>
+  Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 
 /**
  * The queue consumer's batch step: reduce (pure), write once, then acknowledge.
@@ -29,7 +30,8 @@ export async function handleClickBatch(
   const malformedIds = new Set(reduction.malformed.map((m) => m.id));
   const valid = batch.messages.filter((m) => !malformedIds.has(m.id));
   for (const m of batch.messages) if (malformedIds.has(m.id)) m.ack();
-  for (const bad of reduction.malformed) console.warn("malformed click event acknowledged", bad.id, bad.reason);
+  for (const bad of reduction.malformed)
+    console.warn("malformed click event acknowledged", bad.id, bad.reason);
 
   const outcome: BatchOutcome = {
     received: batch.messages.length,

@@ -33,12 +33,18 @@ group by l.slug`;
  * it must never be behind, because the click limit is enforced from it — so a counter
  * below Postgres (lost on a Redis restart) is raised to the Postgres total.
  */
-export async function reconcileCounters(db: Queryable, redis: CounterRedis, hours = 24): Promise<ReconcileReport> {
+export async function reconcileCounters(
+  db: Queryable,
+  redis: CounterRedis,
+  hours = 24,
+): Promise<ReconcileReport> {
   const { rows } = await db.query(ACTIVE_LINKS, [hours]);
   const report: ReconcileReport = { checked: rows.length, repaired: 0, drift: 0 };
   for (let i = 0; i < rows.length; i += 500) {
     const chunk = rows.slice(i, i + 500);
-    const counters = await redis.mget<Array<string | number | null>>(...chunk.map((r) => clickCounterKey(String(r.slug))));
+    const counters = await redis.mget<Array<string | number | null>>(
+      ...chunk.map((r) => clickCounterKey(String(r.slug))),
+    );
     for (const [j, row] of chunk.entries()) {
       const stored = Number(row.clicks);
       const counted = Number(counters[j] ?? 0);

@@ -1,31 +1,16 @@
-import type { ClickEvent } from "@shared/events";
 import { describe, expect, it } from "vitest";
+import { CHROME, clickEvent, GOOGLEBOT, IPHONE } from "../../test/fixtures";
 import { classifyAgent, referrerHost } from "./enrich";
 import { reduceBatch } from "./reduce";
 
-const CHROME =
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
-const IPHONE =
-  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-const GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
-
-export function clickEvent(overrides: Partial<ClickEvent> = {}): ClickEvent {
-  return {
-    id: crypto.randomUUID(),
-    linkId: 1,
-    slug: "abc",
-    ts: Date.UTC(2026, 10, 23, 10, 30),
-    country: "DE",
-    referrer: "https://www.news.example.org/a?b=1",
-    userAgent: CHROME,
-    visitor: "0123456789abcdef0123456789abcdef",
-    ...overrides,
-  };
-}
-
 describe("classifyAgent", () => {
   it("classifies desktop, mobile and crawler user agents", () => {
-    expect(classifyAgent(CHROME)).toEqual({ isBot: false, device: "desktop", browser: "Chrome", os: "Windows" });
+    expect(classifyAgent(CHROME)).toEqual({
+      isBot: false,
+      device: "desktop",
+      browser: "Chrome",
+      os: "Windows",
+    });
     expect(classifyAgent(IPHONE)).toMatchObject({ isBot: false, device: "mobile", os: "iOS" });
     expect(classifyAgent(GOOGLEBOT)).toMatchObject({ isBot: true, device: "bot" });
     expect(classifyAgent(null).isBot).toBe(true);

@@ -10,7 +10,9 @@ export function ensureDebianPackages(needs: Array<{ pkg: string; present: () => 
   if (missing.length === 0) return;
   const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
   if (!canInstall) {
-    console.error(`Missing: ${missing.join(", ")}. Install them first, e.g.\n  sudo apt-get install -y ${missing.join(" ")}`);
+    console.error(
+      `Missing: ${missing.join(", ")}. Install them first, e.g.\n  sudo apt-get install -y ${missing.join(" ")}`,
+    );
     process.exit(1);
   }
   console.log(`installing ${missing.join(", ")} with apt-get…`);
@@ -22,4 +24,5 @@ export function ensureDebianPackages(needs: Array<{ pkg: string; present: () => 
 }
 
 /** True when `command` is on PATH. */
-export const onPath = (command: string): boolean => spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;
+export const onPath = (command: string): boolean =>
+  spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;

@@ -34,11 +34,13 @@ function binDir(): string {
 
 /** Postgres refuses to run as root: as root, run its tools as the `postgres` user. */
 function runner(): { run(cmd: string, args: string[]): void; owner?: { uid: number; gid: number } } {
-  if (process.getuid?.() !== 0) return { run: (cmd, args) => void execFileSync(cmd, args, { stdio: "pipe" }) };
+  if (process.getuid?.() !== 0)
+    return { run: (cmd, args) => void execFileSync(cmd, args, { stdio: "pipe" }) };
   const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
   const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
   return {
-    run: (cmd, args) => void execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }),
+    run: (cmd, args) =>
+      void execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }),
     owner: { uid, gid },
   };
 }
@@ -71,7 +73,12 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
   const start = async () => run(pgCtl, ["-w", "-D", data, "-l", join(root, "log"), "-o", options, "start"]);
   const stop = async () => run(pgCtl, ["-w", "-D", data, "-m", "fast", "stop"]);
   process.once("exit", () => {
-    spawnSync(owner ? "runuser" : pgCtl, owner ? ["-u", "postgres", "--", pgCtl, "-D", data, "-m", "immediate", "stop"] : ["-D", data, "-m", "immediate", "stop"]);
+    spawnSync(
+      owner ? "runuser" : pgCtl,
+      owner
+        ? ["-u", "postgres", "--", pgCtl, "-D", data, "-m", "immediate", "stop"]
+        : ["-D", data, "-m", "immediate", "stop"],
+    );
   });
   await start();
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}?sslmode=disable`;

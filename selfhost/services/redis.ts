@@ -27,7 +27,9 @@ function redisBinary(): string {
  *
  * @example const redis = await startRedis(); … await redis.dispose();
  */
-export async function startRedis(opts: { port?: number; dir?: string; persist?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(
+  opts: { port?: number; dir?: string; persist?: boolean } = {},
+): Promise<RedisServer> {
   const binary = redisBinary();
   const port = opts.port ?? (await freePort());
   const temporary = !opts.dir;

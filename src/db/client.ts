@@ -12,7 +12,11 @@ export type DatabaseHandle = { db: Database; pool: Pool; close(): Promise<void> 
  * the request that opened it, so callers open one per request and close it in waitUntil.
  * `wsProxy` is set only for plain Postgres (local runs, self-host).
  */
-export function openDatabase(opts: { url: string; wsProxy?: string; connectTimeoutMs?: number }): DatabaseHandle {
+export function openDatabase(opts: {
+  url: string;
+  wsProxy?: string;
+  connectTimeoutMs?: number;
+}): DatabaseHandle {
   configureNeon({ wsProxy: opts.wsProxy });
   const pool = new Pool({
     connectionString: opts.url,

@@ -18,6 +18,7 @@ export type TargetUrlProblem =
 export function checkTargetUrl(raw: string, ownHosts: readonly string[] = []): TargetUrlProblem | null {
   if (raw.length > TARGET_URL_MAX_LENGTH) return "too-long";
   // Raw CR/LF/tab and other controls would be stripped by the URL parser and could smuggle headers.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   if (/[\u0000-\u001f\u007f]/.test(raw)) return "control-characters";
   let url: URL;
   try {

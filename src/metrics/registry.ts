@@ -28,7 +28,7 @@ abstract class Metric {
   }
 
   protected labelText(labels: Labels, extra = ""): string {
-    const parts = this.labelNames.map((n, i) => `${n}="${escape(labels[i] ?? "")}"`);
+    const parts = this.labelNames.map((n, i) => `${n}="${escapeLabel(labels[i] ?? "")}"`);
     if (extra) parts.push(extra);
     return parts.length ? `{${parts.join(",")}}` : "";
   }
@@ -40,7 +40,7 @@ abstract class Metric {
   }
 }
 
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
 export class Counter extends Metric {
   constructor(name: string, help: string, labelNames: Labels = []) {
@@ -64,7 +64,8 @@ export class Counter extends Metric {
   render(): string {
     let out = this.header();
     if (this.children.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const { labels, value } of this.children.values()) out += `${this.name}${this.labelText(labels)} ${value[0]}\n`;
+    for (const { labels, value } of this.children.values())
+      out += `${this.name}${this.labelText(labels)} ${value[0]}\n`;
     return out;
   }
 }
@@ -81,7 +82,8 @@ export class Gauge extends Metric {
   render(): string {
     let out = this.header();
     if (this.children.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const { labels, value } of this.children.values()) out += `${this.name}${this.labelText(labels)} ${value[0]}\n`;
+    for (const { labels, value } of this.children.values())
+      out += `${this.name}${this.labelText(labels)} ${value[0]}\n`;
     return out;
   }
 }
@@ -120,7 +122,8 @@ export class Histogram extends Metric {
     let out = this.header();
     const n = this.buckets.length;
     const entries = [...this.children.values()];
-    if (entries.length === 0 && this.labelNames.length === 0) entries.push({ labels: [], value: new Array(n + 3).fill(0) });
+    if (entries.length === 0 && this.labelNames.length === 0)
+      entries.push({ labels: [], value: new Array(n + 3).fill(0) });
     for (const { labels, value } of entries) {
       let cumulative = 0;
       for (let i = 0; i <= n; i++) {

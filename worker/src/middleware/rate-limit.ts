@@ -46,7 +46,11 @@ function limiterFor(env: Env, tier: Tier): Ratelimit {
  * `Retry-After` and `RateLimit-*` headers) when over the limit; returns the headers to
  * add to a passing response, or null when Redis could not answer (fail open, counted).
  */
-export async function consumeLimit(env: Env, tier: Tier, identifier: string): Promise<Record<string, string> | null> {
+export async function consumeLimit(
+  env: Env,
+  tier: Tier,
+  identifier: string,
+): Promise<Record<string, string> | null> {
   let result: Awaited<ReturnType<Ratelimit["limit"]>> | null = null;
   try {
     result = await limiterFor(env, tier).limit(identifier);

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireScope } from "../middleware/auth";
-import { ProblemSchema } from "../schemas/link";
 import { ApiKeySchema, CreatedKeySchema, CreateKeySchema, KeyIdParamSchema } from "../schemas/keys";
+import { ProblemSchema } from "../schemas/link";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
 import { openApiApp } from "./openapi-app";
 

@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { ProblemError } from "@shared/problem";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { fieldProblems } from "../middleware/errors";
 import { requireScope } from "../middleware/auth";
+import { fieldProblems } from "../middleware/errors";
 import { runtimeFor } from "../runtime";
 import {
   BulkCreateSchema,
@@ -25,7 +25,10 @@ const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: ProblemSchema } },
 });
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const json = <T>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const errors = {
   400: problem("Invalid input"),
@@ -41,7 +44,8 @@ function service(c: Context<AppEnv>): LinkService {
   return new LinkService(c.var.db(), rt.links, c.var.principal.ownerId, ownHosts);
 }
 
-const baseUrl = (c: Context<AppEnv>): string => runtimeFor(c.env).config.publicBaseUrl ?? new URL(c.req.url).origin;
+const baseUrl = (c: Context<AppEnv>): string =>
+  runtimeFor(c.env).config.publicBaseUrl ?? new URL(c.req.url).origin;
 
 /**
  * `/api/v1/links`: create, list, get, update, delete, bulk create, upsert by external id.

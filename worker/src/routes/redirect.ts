@@ -1,5 +1,5 @@
 import { isValidSlug } from "@shared/links/slug";
-import { ProblemError, notFound } from "@shared/problem";
+import { notFound, ProblemError } from "@shared/problem";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { runtimeFor } from "../runtime";

@@ -26,7 +26,6 @@ const errors = {
  */
 export const stats = openApiApp();
 
-
 stats.openapi(
   createRoute({
     method: "get",
@@ -48,7 +47,11 @@ stats.openapi(
       .select({ id: linksTable.id })
       .from(linksTable)
       .where(
-        and(eq(linksTable.slug, slug), eq(linksTable.ownerId, c.var.principal.ownerId), isNull(linksTable.deletedAt)),
+        and(
+          eq(linksTable.slug, slug),
+          eq(linksTable.ownerId, c.var.principal.ownerId),
+          isNull(linksTable.deletedAt),
+        ),
       )
       .limit(1);
     if (!link) throw notFound(`no link with slug "${slug}"`);

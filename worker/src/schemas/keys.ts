@@ -31,5 +31,10 @@ export const CreatedKeySchema = ApiKeySchema.extend({
 }).openapi("CreatedKey");
 
 export const KeyIdParamSchema = z.object({
-  id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: "id", in: "path" } }),
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .openapi({ param: { name: "id", in: "path" } }),
 });

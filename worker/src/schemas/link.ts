@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { REDIRECT_STATUSES } from "@shared/links/record";
-import { SLUG_MAX_LENGTH, SLUG_PATTERN, isReservedSlug } from "@shared/links/slug";
-import { TARGET_URL_MAX_LENGTH, TARGET_URL_MESSAGES, checkTargetUrl } from "@shared/links/target-url";
+import { isReservedSlug, SLUG_MAX_LENGTH, SLUG_PATTERN } from "@shared/links/slug";
+import { checkTargetUrl, TARGET_URL_MAX_LENGTH, TARGET_URL_MESSAGES } from "@shared/links/target-url";
 
 /** Link schemas: the same objects validate requests and generate /openapi.json. */
 
@@ -85,7 +85,9 @@ export const ListQuerySchema = z.object({
   tag: z.string().min(1).max(64).optional(),
 });
 
-export const SlugParamSchema = z.object({ slug: SlugSchema.openapi({ param: { name: "slug", in: "path" } }) });
+export const SlugParamSchema = z.object({
+  slug: SlugSchema.openapi({ param: { name: "slug", in: "path" } }),
+});
 export const ExternalIdParamSchema = z.object({
   externalId: ExternalIdSchema.openapi({ param: { name: "externalId", in: "path" } }),
 });
@@ -110,7 +112,12 @@ export const BulkResultSchema = z
     created: z.number().int(),
     failed: z.number().int(),
     results: z.array(
-      z.object({ index: z.number().int(), status: z.number().int(), link: LinkSchema.optional(), error: ProblemSchema.optional() }),
+      z.object({
+        index: z.number().int(),
+        status: z.number().int(),
+        link: LinkSchema.optional(),
+        error: ProblemSchema.optional(),
+      }),
     ),
   })
   .openapi("BulkResult");

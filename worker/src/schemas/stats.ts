@@ -8,7 +8,10 @@ export const MAX_DAILY_POINTS = 366 * 5;
 
 const Instant = z
   .string()
-  .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), "must be an ISO 8601 date or date-time")
+  .refine(
+    (v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
+    "must be an ISO 8601 date or date-time",
+  )
   .openapi({ example: "2026-11-01T00:00:00Z" });
 
 export const StatsQuerySchema = z
@@ -27,7 +30,11 @@ export const StatsQuerySchema = z
     const points = (to.getTime() - from.getTime()) / (q.interval === "hour" ? HOUR_MS : 24 * HOUR_MS);
     const max = q.interval === "hour" ? MAX_HOURLY_POINTS : MAX_DAILY_POINTS;
     if (points > max) {
-      ctx.addIssue({ code: "custom", path: ["interval"], message: `the range has more than ${max} ${q.interval} points` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["interval"],
+        message: `the range has more than ${max} ${q.interval} points`,
+      });
       return z.NEVER;
     }
     return { from, to, interval: q.interval };
@@ -61,7 +68,12 @@ export const LinkStatsSchema = z
 export const ServiceStatsSchema = z
   .object({
     links: z.number().int(),
-    clicks: z.object({ total: z.number().int(), humans: z.number().int(), bots: z.number().int(), last24h: z.number().int() }),
+    clicks: z.object({
+      total: z.number().int(),
+      humans: z.number().int(),
+      bots: z.number().int(),
+      last24h: z.number().int(),
+    }),
     topLinks: z.array(z.object({ slug: z.string(), clicks: z.number().int() })),
   })
   .openapi("ServiceStats");

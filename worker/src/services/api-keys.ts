@@ -83,7 +83,12 @@ export async function principalForKey(
     db
       .update(apiKeys)
       .set({ lastUsedAt: sql`now()` })
-      .where(and(eq(apiKeys.id, row.id), sql`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < now() - interval '1 minute')`))
+      .where(
+        and(
+          eq(apiKeys.id, row.id),
+          sql`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < now() - interval '1 minute')`,
+        ),
+      )
       .then(() => {})
       .catch(() => {}),
   );

@@ -3,9 +3,9 @@ import { uniqueViolation } from "@shared/db/errors";
 import { type Link, links } from "@shared/db/schema";
 import { toLinkRecord, tombstone } from "@shared/links/record";
 import { randomSlug } from "@shared/links/slug";
-import { TARGET_URL_MESSAGES, checkTargetUrl } from "@shared/links/target-url";
+import { checkTargetUrl, TARGET_URL_MESSAGES } from "@shared/links/target-url";
 import type { LinkStore } from "@shared/ports";
-import { ProblemError, badRequest, conflict, notFound } from "@shared/problem";
+import { badRequest, conflict, notFound, ProblemError } from "@shared/problem";
 import { and, arrayContains, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { ApiLink, CreateLinkInput, UpdateLinkInput } from "../schemas/link";
 
@@ -63,7 +63,11 @@ export class LinkService {
   }
 
   /** Newest first; the cursor is the last id seen, so every link appears exactly once. */
-  async list(opts: { limit: number; cursor?: string; tag?: string }): Promise<{ rows: Link[]; next: string | null }> {
+  async list(opts: {
+    limit: number;
+    cursor?: string;
+    tag?: string;
+  }): Promise<{ rows: Link[]; next: string | null }> {
     const before = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
     const rows = await this.db
       .select()
@@ -113,7 +117,10 @@ export class LinkService {
   }
 
   /** Idempotent create-or-update keyed by the caller's own id. */
-  async upsertByExternalId(externalId: string, input: Omit<CreateLinkInput, "externalId">): Promise<{ link: Link; created: boolean }> {
+  async upsertByExternalId(
+    externalId: string,
+    input: Omit<CreateLinkInput, "externalId">,
+  ): Promise<{ link: Link; created: boolean }> {
     const [existing] = await this.db
       .select()
       .from(links)
@@ -129,7 +136,9 @@ export class LinkService {
       }
     }
     if (input.slug !== undefined && input.slug !== existing.slug) {
-      throw conflict(`externalId "${externalId}" belongs to slug "${existing.slug}"; a slug cannot be changed`);
+      throw conflict(
+        `externalId "${externalId}" belongs to slug "${existing.slug}"; a slug cannot be changed`,
+      );
     }
     const link = await this.update(existing.slug, {
       url: input.url,
@@ -186,6 +195,7 @@ function decodeCursor(cursor: string): number {
     // fall through to the 400 below
   }
   const match = /^id:(\d{1,15})$/.exec(decoded);
-  if (!match) throw badRequest("the cursor is not valid", [{ path: "cursor", message: "not a cursor from this API" }]);
+  if (!match)
+    throw badRequest("the cursor is not valid", [{ path: "cursor", message: "not a cursor from this API" }]);
   return Number(match[1]);
 }

@@ -33,7 +33,12 @@ export class StatsService {
         .limit(TOP);
 
     const [series, uniques, referrers, countries, devices, browsers, os] = await Promise.all([
-      this.db.select({ t: bucket, humans, bots }).from(clickRollups).where(inRange).groupBy(bucket).orderBy(bucket),
+      this.db
+        .select({ t: bucket, humans, bots })
+        .from(clickRollups)
+        .where(inRange)
+        .groupBy(bucket)
+        .orderBy(bucket),
       this.db
         .select({ n: sql<string>`count(distinct ${clickEvents.visitorHash})` })
         .from(clickEvents)
@@ -69,7 +74,12 @@ export class StatsService {
       from: q.from.toISOString(),
       to: q.to.toISOString(),
       interval: q.interval,
-      totals: { clicks: sumHumans + sumBots, humans: sumHumans, bots: sumBots, uniqueVisitors: n(uniques[0]?.n) },
+      totals: {
+        clicks: sumHumans + sumBots,
+        humans: sumHumans,
+        bots: sumBots,
+        uniqueVisitors: n(uniques[0]?.n),
+      },
       timeseries,
       referrers: list(referrers),
       countries: list(countries),
