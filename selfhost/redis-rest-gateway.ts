@@ -33,6 +33,7 @@ export async function startRedisGateway(opts: {
   const redisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false };
   const redis = new IORedis(opts.redisUrl, redisOptions);
   redis.on("error", () => {});
+  await readyOrTimeout(redis, 5000);
   const expected = `Bearer ${opts.token}`;
 
   const server = createServer(async (req, res) => {
@@ -124,12 +125,28 @@ function encodeReply(reply: Reply, base64: boolean): Reply {
 function encodeValue(value: unknown, base64: boolean): unknown {
   if (value === null || value === undefined) return null;
   if (Array.isArray(value)) return value.map((v) => encodeValue(v, base64));
+  // ioredis turns HGETALL into an object; Redis (and Upstash) answer a flat field/value list.
+  if (typeof value === "object" && !Buffer.isBuffer(value)) {
+    return Object.entries(value).flatMap(([k, v]) => [encodeValue(k, base64), encodeValue(v, base64)]);
+  }
   if (Buffer.isBuffer(value) || typeof value === "string") {
     const buf = Buffer.isBuffer(value) ? value : Buffer.from(value);
     if (!base64) return buf.toString("utf8");
     return buf.length === 2 && buf.toString() === "OK" ? "OK" : buf.toString("base64");
   }
   return value;
+}
+
+/** Waits for the first connection; a Redis that is down at start is retried in the background. */
+function readyOrTimeout(redis: IORedis, ms: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
