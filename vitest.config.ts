@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration files start their own workerd; two cores do not gain from more.
     maxWorkers: 2,
+    // Worker logs (one line per batch) only for tests that fail.
+    silent: "passed-only",
   },
 });

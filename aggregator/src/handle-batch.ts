@@ -1,3 +1,4 @@
+import { recordBatch, writeDuration } from "./metrics";
 import { reduceBatch } from "./reduce";
 import { type Queryable, writeClicks } from "./writer";
 
@@ -42,12 +43,15 @@ export async function handleClickBatch(
   };
   if (reduction.rows.length === 0) {
     for (const m of valid) m.ack();
+    recordBatch(outcome);
     return outcome;
   }
 
   const handle = openDb();
+  const started = performance.now();
   try {
     const { inserted } = await writeClicks(handle.db, reduction.rows);
+    writeDuration.observe((performance.now() - started) / 1000);
     outcome.inserted = inserted;
     outcome.duplicates += reduction.rows.length - inserted;
     for (const m of valid) m.ack();
@@ -58,5 +62,6 @@ export async function handleClickBatch(
   } finally {
     await handle.close().catch(() => {});
   }
+  recordBatch(outcome);
   return outcome;
 }

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
 import { database } from "./middleware/database";
 import { onError, onNotFound } from "./middleware/errors";
+import { measure } from "./middleware/measure";
 import { rateLimit } from "./middleware/rate-limit";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
@@ -22,6 +23,7 @@ export function createApp() {
   api.route("/keys", keys);
 
   const app = new OpenAPIHono<AppEnv>();
+  app.use("*", measure());
   app.route("/", health);
   app.route("/api/v1", api);
   app.doc31("/openapi.json", {

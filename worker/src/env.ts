@@ -24,6 +24,10 @@ export type Env = {
   RATE_LIMIT_STRICT_PER_SECOND?: string;
   RATE_LIMIT_API_PER_SECOND?: string;
   RATE_LIMIT_KEY_PER_SECOND?: string;
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN?: string;
+  /** "true" makes /health/detailed public; otherwise it needs the admin token. */
+  HEALTH_DETAILED_PUBLIC?: string;
   /** Milliseconds a KV miss may wait for Postgres. */
   DB_FALLBACK_TIMEOUT_MS?: string;
 };

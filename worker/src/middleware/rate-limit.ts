@@ -3,6 +3,7 @@ import { ProblemError } from "@shared/problem";
 import { Ratelimit } from "@upstash/ratelimit";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Env } from "../env";
+import { failedOpen, limited } from "../metrics";
 import { runtimeFor } from "../runtime";
 import { clientIp } from "../services/click-event";
 
@@ -15,9 +16,6 @@ const ENV_NAME: Record<Tier, keyof Env> = {
   api: "RATE_LIMIT_API_PER_SECOND",
   key: "RATE_LIMIT_KEY_PER_SECOND",
 };
-
-/** Counts of limiter decisions taken without Redis; read by /metrics. */
-export const rateLimitFailOpen = { count: 0 };
 
 let limiters: { env: Env; byTier: Map<Tier, Ratelimit> } | undefined;
 
@@ -44,7 +42,8 @@ function limiterFor(env: Env, tier: Tier): Ratelimit {
 /**
  * Counts one request of `identifier` against `tier`. Throws a 429 problem (with
  * `Retry-After` and `RateLimit-*` headers) when over the limit; returns the headers to
- * add to a passing response, or null when Redis could not answer (fail open, counted).
+ * add to a passing response, or null when Redis could not answer (fail open, counted
+ * in edge_rate_limit_fail_open_total).
  */
 export async function consumeLimit(
   env: Env,
@@ -59,7 +58,7 @@ export async function consumeLimit(
     result = null;
   }
   if (!result) {
-    rateLimitFailOpen.count++;
+    failedOpen[tier].inc();
     return null;
   }
   const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000));
@@ -69,6 +68,7 @@ export async function consumeLimit(
     "RateLimit-Reset": String(resetSeconds),
   };
   if (!result.success) {
+    limited[tier].inc();
     throw new ProblemError(429, "rate-limited", "Too many requests", {
       detail: `more than ${result.limit} requests per second`,
       headers: { ...headers, "Retry-After": String(Math.max(1, resetSeconds)) },

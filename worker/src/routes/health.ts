@@ -1,11 +1,46 @@
+import { PROMETHEUS_CONTENT_TYPE } from "@shared/metrics/registry";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { registry } from "../metrics";
+import { presentedSecret, secretsEqual } from "../middleware/auth";
+import { checkDependencies } from "../services/readiness";
 
 /**
- * Liveness: the process answers, no I/O. Readiness and metrics come with observability.
+ * `/health`, `/health/live` (no I/O), `/ready` (503 naming what failed),
+ * `/health/detailed` (per-dependency status and latency; admin token unless
+ * HEALTH_DETAILED_PUBLIC=true) and `/metrics` (Prometheus; bearer METRICS_TOKEN when set).
  *
  * @example app.route("/", health)
  */
 export const health = new Hono<AppEnv>()
   .get("/health", (c) => c.json({ status: "ok" }))
-  .get("/health/live", (c) => c.json({ status: "ok" }));
+  .get("/health/live", (c) => c.json({ status: "ok" }))
+  .get("/ready", async (c) => {
+    const checks = await checkDependencies(c.env, c.executionCtx);
+    const failed = checks.filter((d) => !d.ok).map((d) => d.name);
+    c.header("Cache-Control", "no-store");
+    return c.json({ status: failed.length ? "unavailable" : "ready", failed }, failed.length ? 503 : 200);
+  })
+  .get("/health/detailed", async (c) => {
+    if (c.env.HEALTH_DETAILED_PUBLIC !== "true" && !(await hasSecret(c.req.raw.headers, c.env.ADMIN_TOKEN))) {
+      return c.json({ status: "hidden" }, 404);
+    }
+    const checks = await checkDependencies(c.env, c.executionCtx);
+    const ok = checks.every((d) => d.ok);
+    c.header("Cache-Control", "no-store");
+    return c.json({ status: ok ? "ready" : "degraded", dependencies: checks }, ok ? 200 : 503);
+  })
+  .get("/metrics", async (c) => {
+    if (c.env.METRICS_TOKEN && !(await hasSecret(c.req.raw.headers, c.env.METRICS_TOKEN))) {
+      return c.text("unauthorized\n", 401);
+    }
+    return c.body(registry.render(), 200, {
+      "Content-Type": PROMETHEUS_CONTENT_TYPE,
+      "Cache-Control": "no-store",
+    });
+  });
+
+async function hasSecret(headers: Headers, expected: string | undefined): Promise<boolean> {
+  const presented = presentedSecret(headers);
+  return Boolean(expected && presented && (await secretsEqual(presented, expected)));
+}

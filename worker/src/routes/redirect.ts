@@ -2,6 +2,7 @@ import { isValidSlug } from "@shared/links/slug";
 import { notFound, ProblemError } from "@shared/problem";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { queueSendFailure, redisFailure } from "../metrics";
 import { runtimeFor } from "../runtime";
 import { buildClickEvent, clientIp } from "../services/click-event";
 import { resolveLink } from "../services/resolve-link";
@@ -39,7 +40,7 @@ export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
       throw gone("the link has reached its click limit");
     }
   } else if (isClick) {
-    ctx.waitUntil(rt.counter.increment(slug).catch(() => {}));
+    ctx.waitUntil(rt.counter.increment(slug).catch(() => redisFailure.clickCount.inc()));
   }
 
   if (isClick) {
@@ -56,7 +57,10 @@ export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
     ctx.waitUntil(
       buildClickEvent(facts, c.env.VISITOR_SALT)
         .then((event) => rt.clicks.send(event))
-        .catch((err) => console.error("click event not queued", err)),
+        .catch((err) => {
+          queueSendFailure.inc();
+          console.error("click event not queued", err);
+        }),
     );
   }
 
@@ -78,6 +82,7 @@ async function countClick(
   try {
     return isClick ? await rt.counter.increment(slug) : await rt.counter.current(slug);
   } catch {
+    redisFailure.clickLimit.inc();
     return null;
   }
 }

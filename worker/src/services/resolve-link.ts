@@ -4,6 +4,7 @@ import { type LinkRecord, toLinkRecord } from "@shared/links/record";
 import { unavailable } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Env } from "../env";
+import { lookup } from "../metrics";
 import type { Runtime } from "../runtime";
 
 /** The part of the execution context this needs. */
@@ -23,25 +24,37 @@ export async function resolveLink(
   slug: string,
 ): Promise<LinkRecord | null> {
   const record = await rt.links.get(slug);
-  if (record) return record;
+  if (record) {
+    lookup.kvHit.inc();
+    return record;
+  }
 
   const now = Date.now();
   const cached = rt.missing.lookup(slug, now);
-  if (cached === "missing") return null;
-  if (cached === "unavailable") throw unavailable("the link store is not reachable; retry shortly");
+  if (cached === "missing") {
+    lookup.miss.inc();
+    return null;
+  }
+  if (cached === "unavailable") {
+    lookup.unavailable.inc();
+    throw unavailable("the link store is not reachable; retry shortly");
+  }
 
   const ttlMs = rt.config.negativeCacheSeconds * 1000;
   let found: LinkRecord | null;
   try {
     found = await withTimeout(findInDatabase(env, ctx, slug), rt.config.dbFallbackTimeoutMs);
   } catch {
+    lookup.unavailable.inc();
     rt.missing.remember(slug, "unavailable", Math.min(ttlMs, 2000), now);
     throw unavailable("the link store is not reachable; retry shortly");
   }
   if (!found) {
+    lookup.miss.inc();
     rt.missing.remember(slug, "missing", ttlMs, now);
     return null;
   }
+  lookup.dbHit.inc();
   ctx.waitUntil(rt.links.put(slug, found).catch(() => {}));
   return found;
 }

@@ -1,0 +1,75 @@
+import { Counter, Gauge, Histogram, Registry } from "@shared/metrics/registry";
+
+/**
+ * The edge worker's metrics, per isolate (one per workerd replica in self-host).
+ * Handles for fixed label values are made once here, so counting on the hot path is
+ * a property read and an addition.
+ */
+export const registry = new Registry();
+
+const requests = registry.register(
+  new Counter("edge_requests_total", "Requests answered, by route group and status.", ["route", "status"]),
+);
+const redirectDuration = registry.register(
+  new Histogram(
+    "edge_redirect_duration_seconds",
+    "Time to answer GET /:slug.",
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  ),
+);
+const lookups = registry.register(
+  new Counter("edge_link_lookups_total", "How redirects found their link.", ["result"]),
+);
+const rateLimited = registry.register(
+  new Counter("edge_rate_limited_total", "Requests answered 429.", ["tier"]),
+);
+const failOpen = registry.register(
+  new Counter("edge_rate_limit_fail_open_total", "Limiter decisions taken without Redis.", ["tier"]),
+);
+const redisFailures = registry.register(
+  new Counter("edge_redis_failures_total", "Redis calls on the redirect path that failed.", ["op"]),
+);
+const queueFailures = registry.register(
+  new Counter("edge_queue_send_failures_total", "Click events that could not be queued."),
+);
+registry
+  .register(new Gauge("edge_build_info", "Build information; always 1.", ["version", "runtime"]))
+  .set(1, "0.1.0", "workerd");
+
+export type RouteGroup = "redirect" | "api" | "health" | "metrics" | "other";
+type Inc = { inc(by?: number): void };
+const requestHandles = new Map<string, Inc>();
+
+/** Counts one answered request; `status` is a number, the label string is made once per pair. */
+export function countRequest(route: RouteGroup, status: number): void {
+  const key = `${route}${status}`;
+  let handle = requestHandles.get(key);
+  if (!handle) {
+    handle = requests.labels(route, String(status));
+    requestHandles.set(key, handle);
+  }
+  handle.inc();
+}
+
+export const observeRedirect = redirectDuration.labels();
+export const lookup = {
+  kvHit: lookups.labels("kv_hit"),
+  dbHit: lookups.labels("db_hit"),
+  miss: lookups.labels("miss"),
+  unavailable: lookups.labels("unavailable"),
+};
+export const limited = {
+  strict: rateLimited.labels("strict"),
+  api: rateLimited.labels("api"),
+  key: rateLimited.labels("key"),
+};
+export const failedOpen = {
+  strict: failOpen.labels("strict"),
+  api: failOpen.labels("api"),
+  key: failOpen.labels("key"),
+};
+export const redisFailure = {
+  clickCount: redisFailures.labels("click_count"),
+  clickLimit: redisFailures.labels("click_limit"),
+};
+export const queueSendFailure = queueFailures.labels();

@@ -1,0 +1,23 @@
+import type { MiddlewareHandler } from "hono";
+import { countRequest, observeRedirect, type RouteGroup } from "../metrics";
+
+/** The route group of a path, from its first segment only: no per-request label building. */
+function routeGroup(path: string): RouteGroup {
+  if (path.startsWith("/api/") || path === "/openapi.json") return "api";
+  if (path === "/metrics") return "metrics";
+  if (path === "/health" || path.startsWith("/health/") || path === "/ready") return "health";
+  return path.indexOf("/", 1) === -1 ? "redirect" : "other";
+}
+
+/**
+ * Counts every answered request by route group and status, and times redirects.
+ *
+ * @example app.use("*", measure())
+ */
+export const measure = (): MiddlewareHandler => async (c, next) => {
+  const start = performance.now();
+  await next();
+  const group = routeGroup(c.req.path);
+  countRequest(group, c.res.status);
+  if (group === "redirect") observeRedirect.observe((performance.now() - start) / 1000);
+};
