@@ -44,7 +44,9 @@ describe("health endpoints", () => {
 
   it("/health/detailed needs the admin token and reports latency per dependency", async () => {
     expect((await stack.fetch("/health/detailed")).status).toBe(404);
-    const res = await stack.fetch("/health/detailed", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const res = await stack.fetch("/health/detailed", {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { dependencies: { name: string; ok: boolean; latencyMs: number }[] };
     expect(body.dependencies.map((d) => d.name)).toEqual(["kv", "redis", "postgres"]);
@@ -81,6 +83,6 @@ describe("/metrics", () => {
   });
 
   it("a broken exposition is caught by the same check", () => {
-    expect(promtoolCheck("# TYPE x counter\nx{a=\"1\"} not-a-number\n")).not.toBe("");
+    expect(promtoolCheck('# TYPE x counter\nx{a="1"} not-a-number\n')).not.toBe("");
   });
 });

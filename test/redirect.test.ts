@@ -123,7 +123,7 @@ describe("GET /:slug", () => {
   });
 
   it("never treats reserved words or impossible slugs as links", async () => {
-    for (const path of ["/api", "/metrics", "/docs", `/${"x".repeat(65)}`, "/a%2Fb"]) {
+    for (const path of ["/api", "/admin", "/docs", "/API", `/${"x".repeat(65)}`, "/a%2Fb"]) {
       const res = await stack.fetch(path);
       expect(res.status, path).toBe(404);
       expect(res.headers.get("content-type"), path).toBe("application/problem+json");

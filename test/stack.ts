@@ -40,7 +40,7 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
 export async function startStack(options: StackOptions = {}) {
   const databaseUrl = await createTestDatabase();
 
-  const [wsProxy, gateway] = await Promise.all([
+  let [wsProxy, gateway] = await Promise.all([
     startWsProxy(),
     startRedisGateway({ redisUrl: inject("redisUrl"), token: GATEWAY_TOKEN }),
   ]);
@@ -69,6 +69,10 @@ export async function startStack(options: StackOptions = {}) {
           VISITOR_SALT: "test-salt",
           KV_CACHE_TTL: "60",
           REDIS_TIMEOUT_MS: "300",
+          // Generous limits: test files share one Redis and one client IP; rate-limit.test.ts sets its own.
+          RATE_LIMIT_STRICT_PER_SECOND: "100000",
+          RATE_LIMIT_API_PER_SECOND: "100000",
+          RATE_LIMIT_KEY_PER_SECOND: "100000",
           ...options.vars,
         },
       },
@@ -126,7 +130,17 @@ export async function startStack(options: StackOptions = {}) {
     db,
     redis,
     wsProxy,
-    gateway,
+    get gateway() {
+      return gateway;
+    },
+    /** Starts the Redis gateway again on its old port after a test closed it. */
+    async restartGateway() {
+      gateway = await startRedisGateway({
+        redisUrl: inject("redisUrl"),
+        token: GATEWAY_TOKEN,
+        port: gateway.port,
+      });
+    },
     fetch: fetchEdge,
     api,
     received,

@@ -1,5 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { ProblemError } from "@shared/problem";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env";
+import { corsFromConfig } from "./middleware/cors";
 import { database } from "./middleware/database";
 import { onError, onNotFound } from "./middleware/errors";
 import { measure } from "./middleware/measure";
@@ -10,13 +14,30 @@ import { links } from "./routes/links";
 import { redirect } from "./routes/redirect";
 import { stats } from "./routes/stats";
 
+/** Enough for a bulk request of 100 links with long URLs; anything larger is refused before parsing. */
+const MAX_BODY_BYTES = 512 * 1024;
+const payloadTooLarge = () =>
+  new ProblemError(413, "payload-too-large", "Payload too large", {
+    detail: `the body exceeds ${MAX_BODY_BYTES} bytes`,
+  });
+
 /** The whole URL map of the edge worker. */
 export function createApp() {
   const api = new OpenAPIHono<AppEnv>();
+  api.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  api.use("*", corsFromConfig());
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw payloadTooLarge();
+      },
+    }),
+  );
   api.use("*", database());
   api.use("*", rateLimit("api"));
   api.use("/keys/*", rateLimit("strict"));
-  api.use("/keys", rateLimit("strict"));
   // Stats first: its /links/{slug}/stats must not fall into the links group's scope check.
   api.route("/", stats);
   api.route("/links", links);

@@ -9,6 +9,7 @@ export type Config = {
   negativeCacheSeconds: number;
   publicBaseUrl: string | null;
   publicHost: string | null;
+  corsOrigins: readonly string[];
 };
 
 const intOr = (raw: string | undefined, fallback: number, min: number): number => {
@@ -25,5 +26,9 @@ export function readConfig(env: Env): Config {
     negativeCacheSeconds: 10,
     publicBaseUrl: base,
     publicHost: base ? new URL(base).hostname : null,
+    corsOrigins: (env.CORS_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
   };
 }

@@ -87,5 +87,8 @@ export const rateLimit = (tier: Exclude<Tier, "key">) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const headers = await consumeLimit(c.env, tier, clientIp(c.req.raw.headers) || "unknown");
     await next();
-    if (headers) for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    // An inner, stricter tier (or its 429) already described the limit that binds.
+    if (headers && !c.res.headers.has("RateLimit-Limit")) {
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    }
   });
