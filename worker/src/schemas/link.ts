@@ -19,9 +19,19 @@ export const TargetUrlSchema = z
     const problem = checkTargetUrl(value);
     if (problem) ctx.addIssue({ code: "custom", message: TARGET_URL_MESSAGES[problem] });
   })
-  .openapi({ example: "https://example.com/landing?utm_source=short" });
+  .openapi({ format: "uri", example: "https://example.com/landing?utm_source=short" });
 
-const StatusCodeSchema = z.literal(REDIRECT_STATUSES).openapi({ example: 302 });
+// A union of single literals: the multi-value z.literal([...]) is documented as its first value only.
+const StatusCodeSchema = z
+  .union(
+    REDIRECT_STATUSES.map((code) => z.literal(code)) as [
+      z.ZodLiteral<301>,
+      z.ZodLiteral<302>,
+      z.ZodLiteral<307>,
+      z.ZodLiteral<308>,
+    ],
+  )
+  .openapi({ example: 302 });
 
 const FutureDateSchema = z.iso
   .datetime({ offset: true })
@@ -30,7 +40,12 @@ const FutureDateSchema = z.iso
 
 const MaxClicksSchema = z.number().int().min(1).max(2_147_483_647);
 const TagsSchema = z.array(z.string().min(1).max(64)).max(20);
-export const ExternalIdSchema = z.string().min(1).max(128).openapi({ example: "crm-42" });
+/** The caller's own id; it appears in a URL path, so only unreserved characters, and never a dot segment. */
+export const ExternalIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._~:@-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ ~ : @ -")
+  .refine((id) => id !== "." && id !== "..", "must not be . or ..")
+  .openapi({ example: "crm-42" });
 
 const linkFields = {
   url: TargetUrlSchema,
