@@ -7,7 +7,7 @@
  * @example
  *   const proxy = await startWsProxy();          // neon: DB_WS_PROXY = proxy.url
  *   …; await proxy.close();
- * CLI: PORT=5433 tsx selfhost/ws-proxy.ts
+ * CLI: PORT=5433 [HOST=0.0.0.0] [ALLOWED_HOSTS=postgres] tsx selfhost/ws-proxy.ts
  */
 import { createServer } from "node:http";
 import { connect, type Socket } from "node:net";
@@ -89,6 +89,11 @@ export async function startWsProxy(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const proxy = await startWsProxy({ port: Number(process.env.PORT ?? 5433), host: process.env.HOST });
+  const allowedHosts = process.env.ALLOWED_HOSTS?.split(",").map((h) => h.trim());
+  const proxy = await startWsProxy({
+    port: Number(process.env.PORT ?? 5433),
+    host: process.env.HOST,
+    allowedHosts,
+  });
   console.log(`neon ws proxy on ${proxy.url}`);
 }

@@ -1,12 +1,29 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { promtool } from "../prometheus/promtool.test";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), "utf8");
+
+/** promtool from the repository root (same contract as selfhost/prometheus/promtool.test.ts). */
+function promtool(args: string[]): string {
+  try {
+    execFileSync("promtool", ["--version"], { stdio: "pipe" });
+  } catch {
+    throw new Error(
+      "promtool is not installed or not on PATH: install Prometheus to run these checks. CI installs it.",
+    );
+  }
+  try {
+    return execFileSync("promtool", args, { cwd: root, encoding: "utf8", stdio: "pipe" });
+  } catch (error) {
+    const e = error as { status?: number; stdout?: string; stderr?: string };
+    throw new Error(`promtool ${args.join(" ")} exited with ${e.status}\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+  }
+}
 
 interface Target {
   expr?: string;
@@ -36,8 +53,8 @@ function documentedMetrics(): { names: Set<string>; histograms: Set<string> } {
   const doc = read("docs/metrics.md");
   const names = new Set(["up"]);
   const histograms = new Set<string>();
-  for (const [, name] of doc.matchAll(/`([a-z][a-zA-Z0-9]*_[a-zA-Z0-9_]+)`/g)) names.add(name);
-  for (const [, name] of doc.matchAll(/^\|\s*`([a-z_]+)`\s*\|\s*histogram\s*\|/gm)) histograms.add(name);
+  for (const m of doc.matchAll(/`([a-z][a-zA-Z0-9]*_[a-zA-Z0-9_]+)`/g)) names.add(m[1] ?? "");
+  for (const m of doc.matchAll(/^\|\s*`([a-z_]+)`\s*\|\s*histogram\s*\|/gm)) histograms.add(m[1] ?? "");
   return { names, histograms };
 }
 
@@ -57,15 +74,18 @@ const KEYWORDS = new Set([
   "nan",
 ]);
 
-/** Metric names an expression selects: identifiers outside strings, label matchers, ranges and grouping clauses that are not function calls. */
-export function metricNames(expr: string): string[] {
+/**
+ * Metric names an expression selects: identifiers that are not function calls or keywords,
+ * once strings, label matchers, ranges and grouping clauses are removed.
+ */
+function metricNames(expr: string): string[] {
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, " ")
     .replace(/\[[^\]]*\]/g, " ")
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ");
-  return [...bare.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\()/g)]
-    .map((m) => m[1])
+  return [...bare.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:])(?!\s*\()/g)]
+    .map((m) => m[1] ?? "")
     .filter((name) => !KEYWORDS.has(name.toLowerCase()));
 }
 

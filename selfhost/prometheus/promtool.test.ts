@@ -17,7 +17,7 @@ function promtoolVersion(): string | undefined {
 }
 
 /** Runs promtool from the repository root; fails with promtool's own output when it exits non-zero. */
-export function promtool(args: string[]): string {
+function promtool(args: string[]): string {
   if (promtoolVersion() === undefined) {
     throw new Error(
       "promtool is not installed or not on PATH: install Prometheus (e.g. `apt-get install prometheus`, " +

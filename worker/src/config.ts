@@ -10,6 +10,7 @@ export type Config = {
   publicBaseUrl: string | null;
   publicHost: string | null;
   corsOrigins: readonly string[];
+  trustRequestId: boolean;
 };
 
 const intOr = (raw: string | undefined, fallback: number, min: number): number => {
@@ -26,6 +27,7 @@ export function readConfig(env: Env): Config {
     negativeCacheSeconds: 10,
     publicBaseUrl: base,
     publicHost: base ? new URL(base).hostname : null,
+    trustRequestId: env.TRUST_REQUEST_ID === "true",
     corsOrigins: (env.CORS_ORIGINS ?? "")
       .split(",")
       .map((o) => o.trim())

@@ -46,6 +46,7 @@ export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
   if (isClick) {
     const headers = c.req.raw.headers;
     const facts = {
+      requestId: rt.config.trustRequestId ? headers.get("x-request-id") : null,
       linkId: record.id,
       slug,
       ts: now,

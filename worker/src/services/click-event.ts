@@ -3,6 +3,8 @@ import { visitorHash } from "@shared/visitor";
 
 /** The request facts a click event is made of, read on the redirect path without parsing. */
 export type ClickFacts = {
+  /** The load balancer's request id when trusted: its retries of one request then share one event id. */
+  requestId: string | null;
   linkId: number;
   slug: string;
   ts: number;
@@ -15,7 +17,7 @@ export type ClickFacts = {
 /** Shapes the queued event; runs in waitUntil because hashing is async. */
 export async function buildClickEvent(facts: ClickFacts, salt: string): Promise<ClickEvent> {
   return {
-    id: crypto.randomUUID(),
+    id: (facts.requestId && uuidFromRequestId(facts.requestId)) || crypto.randomUUID(),
     linkId: facts.linkId,
     slug: facts.slug,
     ts: facts.ts,
@@ -34,4 +36,15 @@ export function clientIp(headers: Headers): string {
     headers.get("x-forwarded-for")?.split(",")[0]?.trim() ??
     ""
   );
+}
+
+/**
+ * nginx's `$request_id` (32 hex digits) as a UUID. nginx keeps it across
+ * `proxy_next_upstream` retries, so when a replica dies after queueing a click but
+ * before answering, the retry on another replica queues the same id, and the
+ * aggregator counts the click once.
+ */
+export function uuidFromRequestId(id: string): string | null {
+  if (!/^[0-9a-f]{32}$/.test(id)) return null;
+  return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
 }

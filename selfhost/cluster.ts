@@ -1,0 +1,176 @@
+/**
+ * The self-hosted topology from local processes, the Docker-free twin of
+ * docker-compose.test.yml: N workerd replicas of the edge worker behind nginx, the
+ * aggregator in workerd fed by the Redis Streams broker, the KV service, Redis with
+ * the Upstash REST gateway, Postgres with the Neon WebSocket proxy, and optionally
+ * Prometheus. `npm run selfhost` runs it; tests start it with `startCluster()`.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildWorkers, type WorkerBundles } from "../scripts/build-workers";
+import { migrateDatabase } from "../scripts/migrate";
+import { startKvService } from "./kv-service";
+import { nginxConfig } from "./nginx-config";
+import { startQueueBroker } from "./queue-broker";
+import { startRedisGateway } from "./redis-rest-gateway";
+import { freePort } from "./services/free-port";
+import { startNginx } from "./services/nginx";
+import { startPostgres } from "./services/postgres";
+import { startRedis } from "./services/redis";
+import { type WorkerdProcess, workerd } from "./services/workerd";
+import { aggregatorConfig, edgeConfig } from "./workerd-config";
+import { startWsProxy } from "./ws-proxy";
+
+export type ClusterOptions = {
+  replicas?: number;
+  /** Fixed ports for a long-running cluster; free ports when left out (tests). */
+  ports?: Partial<
+    Record<"lb" | "aggregator" | "gateway" | "kv" | "broker" | "wsProxy" | "redis" | "postgres", number>
+  >;
+  replicaPorts?: number[];
+  /** Postgres to use instead of starting one. */
+  databaseUrl?: string;
+  adminToken?: string;
+  /** Where configs, logs and data go; a temporary directory when left out. */
+  dir?: string;
+  /** Extra vars for the edge worker (e.g. lower limits). */
+  vars?: Record<string, string>;
+  bundles?: WorkerBundles;
+};
+
+export type Replica = WorkerdProcess & { index: number; reconfigure(bundlePath: string): void };
+export type Cluster = Awaited<ReturnType<typeof startCluster>>;
+
+export async function startCluster(opts: ClusterOptions = {}) {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "selfhost-"));
+  mkdirSync(dir, { recursive: true });
+  const port = async (name: keyof NonNullable<ClusterOptions["ports"]>) =>
+    opts.ports?.[name] ?? (await freePort());
+  const adminToken = opts.adminToken ?? "selfhost-admin-token";
+  const gatewayToken = "selfhost-gateway-token";
+  const pushToken = `push-${crypto.randomUUID()}`;
+  const stops: Array<() => Promise<unknown>> = [];
+  const onStop = (fn: () => Promise<unknown>) => stops.unshift(fn);
+
+  try {
+    const bundles = opts.bundles ?? buildWorkers(join(dir, "bundles"));
+    const postgres = opts.databaseUrl ? null : await startPostgres({ port: opts.ports?.postgres });
+    if (postgres) onStop(() => postgres.dispose());
+    const databaseUrl = opts.databaseUrl ?? (postgres?.url as string);
+    await migrateDatabase(databaseUrl);
+
+    const redis = await startRedis({ port: opts.ports?.redis, dir: join(dir, "redis"), persist: true });
+    onStop(() => redis.stop());
+    const gateway = await startRedisGateway({
+      redisUrl: redis.url,
+      token: gatewayToken,
+      port: await port("gateway"),
+    });
+    onStop(() => gateway.close());
+    const wsProxy = await startWsProxy({ port: await port("wsProxy") });
+    onStop(() => wsProxy.close());
+    const kv = await startKvService({ redisUrl: redis.url, port: await port("kv") });
+    onStop(() => kv.close());
+
+    const shared = {
+      DATABASE_URL: databaseUrl,
+      DB_WS_PROXY: wsProxy.url,
+      UPSTASH_REDIS_REST_URL: gateway.url,
+      UPSTASH_REDIS_REST_TOKEN: gatewayToken,
+    };
+    const aggregatorPort = await port("aggregator");
+    const aggregator = workerd({ configPath: join(dir, "aggregator.capnp"), port: aggregatorPort });
+    aggregator.configure(
+      aggregatorConfig({
+        bundlePath: bundles.aggregator,
+        address: `127.0.0.1:${aggregatorPort}`,
+        vars: { ...shared, QUEUE_PUSH_TOKEN: pushToken },
+      }),
+    );
+    await aggregator.start();
+    onStop(() => aggregator.stop());
+
+    const broker = await startQueueBroker({
+      redisUrl: redis.url,
+      port: await port("broker"),
+      consumerUrl: `${aggregator.url}/__queue/clicks`,
+      consumerToken: pushToken,
+    });
+    onStop(() => broker.close());
+
+    const edgeVars = {
+      ...shared,
+      ADMIN_TOKEN: adminToken,
+      VISITOR_SALT: `salt-${crypto.randomUUID()}`,
+      TRUST_REQUEST_ID: "true",
+      HEALTH_DETAILED_PUBLIC: "false",
+      ...opts.vars,
+    };
+    const count = opts.replicas ?? 3;
+    const replicas: Replica[] = [];
+    for (let i = 0; i < count; i++) {
+      const replicaPort = opts.replicaPorts?.[i] ?? (await freePort());
+      const proc = workerd({ configPath: join(dir, `edge-${i + 1}.capnp`), port: replicaPort });
+      const reconfigure = (bundlePath: string) =>
+        proc.configure(
+          edgeConfig({
+            bundlePath,
+            address: `127.0.0.1:${replicaPort}`,
+            kvAddress: kv.address,
+            queueAddress: `127.0.0.1:${broker.port}`,
+            vars: edgeVars,
+          }),
+        );
+      reconfigure(bundles.worker);
+      replicas.push(Object.assign(proc, { index: i, reconfigure }));
+    }
+    await Promise.all(replicas.map((r) => r.start()));
+    onStop(() => Promise.all(replicas.map((r) => r.stop())));
+
+    const lbPort = await port("lb");
+    const nginxPrefix = join(dir, "nginx");
+    const upstreams = replicas.map((r) => ({ address: `127.0.0.1:${r.port}`, down: false }));
+    const lbConfig = () =>
+      nginxConfig({
+        listen: `127.0.0.1:${lbPort}`,
+        replicas: upstreams,
+        prefix: nginxPrefix,
+        user: process.getuid?.() === 0 ? "root" : undefined,
+      });
+    const nginx = await startNginx({
+      prefix: nginxPrefix,
+      port: lbPort,
+      config: lbConfig(),
+    });
+    onStop(() => nginx.stop());
+
+    return {
+      dir,
+      lbUrl: nginx.url,
+      adminToken,
+      databaseUrl,
+      bundles,
+      postgres,
+      redis,
+      gateway,
+      wsProxy,
+      kv,
+      broker,
+      aggregator,
+      replicas,
+      /** Takes a replica out of (or back into) nginx's rotation. */
+      setInRotation(index: number, inRotation: boolean) {
+        (upstreams[index] as { down: boolean }).down = !inRotation;
+        nginx.reload(lbConfig());
+      },
+      async close() {
+        for (const stop of stops) await stop().catch(() => {});
+        if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    for (const stop of stops) await stop().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Entry point of the edge and aggregator containers in docker-compose.test.yml: writes
+ * the workerd config for its role from the environment, then runs workerd in the
+ * foreground (so the container stops with it).
+ *   tsx selfhost/container-entry.ts edge|aggregator
+ */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { workerdBinary } from "./services/workerd";
+import { AGGREGATOR_VARS, aggregatorConfig, EDGE_VARS, edgeConfig } from "./workerd-config";
+
+const role = process.argv[2];
+const root = fileURLToPath(new URL("..", import.meta.url));
+const address = `0.0.0.0:${process.env.PORT ?? "8080"}`;
+const pick = (names: readonly string[]) =>
+  Object.fromEntries(
+    names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n] as string]),
+  );
+
+let capnp: string;
+if (role === "edge") {
+  capnp = edgeConfig({
+    bundlePath: `${root}dist/worker/index.js`,
+    address,
+    kvAddress: process.env.KV_ADDRESS ?? "kv:8070",
+    queueAddress: process.env.QUEUE_ADDRESS ?? "broker:8071",
+    vars: pick(EDGE_VARS),
+  });
+} else if (role === "aggregator") {
+  capnp = aggregatorConfig({
+    bundlePath: `${root}dist/aggregator/index.js`,
+    address,
+    vars: pick(AGGREGATOR_VARS),
+  });
+} else {
+  console.error("usage: container-entry.ts edge|aggregator");
+  process.exit(2);
+}
+const configPath = `/tmp/${role}.capnp`;
+writeFileSync(configPath, capnp);
+const child = spawn(workerdBinary(), ["serve", configPath], { stdio: "inherit" });
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => child.kill(signal));
+child.on("exit", (code) => process.exit(code ?? 1));

@@ -1,0 +1,116 @@
+/**
+ * workerd configurations for the self-hosted cluster: the same bundles `wrangler
+ * deploy` uploads, with the Cloudflare bindings pointed at local services — KV at the
+ * KV service, the queue at the Redis Streams broker — and plain-text vars for secrets.
+ */
+
+const COMPATIBILITY_DATE = "2026-04-20";
+
+const str = (s: string) => JSON.stringify(s);
+
+const textBindings = (vars: Record<string, string>) =>
+  Object.entries(vars).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`);
+
+function config(opts: {
+  service: string;
+  bundlePath: string;
+  address: string;
+  bindings: string[];
+  externals: Array<{ name: string; address: string }>;
+}): string {
+  const services = [
+    `(name = ${str(opts.service)}, worker = .worker)`,
+    ...opts.externals.map(
+      (e) => `(name = ${str(e.name)}, external = (address = ${str(e.address)}, http = ()))`,
+    ),
+    // The default outbound service, opened to this machine so the worker reaches the
+    // Redis gateway and the Postgres proxy on 127.0.0.1.
+    `(name = "internet", network = (allow = ["public", "private", "local"]))`,
+  ];
+  return `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    ${services.join(",\n    ")}
+  ],
+  sockets = [ (name = "http", address = ${str(opts.address)}, http = (), service = ${str(opts.service)}) ],
+);
+
+const worker :Workerd.Worker = (
+  modules = [ (name = "index.js", esModule = embed ${str(opts.bundlePath)}) ],
+  compatibilityDate = ${str(COMPATIBILITY_DATE)},
+  bindings = [
+    ${opts.bindings.join(",\n    ")}
+  ],
+);
+`;
+}
+
+/** One edge replica: KV and queue bindings served by the local KV service and broker. */
+export function edgeConfig(opts: {
+  bundlePath: string;
+  address: string;
+  kvAddress: string;
+  queueAddress: string;
+  vars: Record<string, string>;
+}): string {
+  return config({
+    service: "edge",
+    bundlePath: opts.bundlePath,
+    address: opts.address,
+    bindings: [
+      '(name = "LINKS", kvNamespace = "kvstore")',
+      '(name = "CLICKS", queue = "qstore")',
+      ...textBindings(opts.vars),
+    ],
+    externals: [
+      { name: "kvstore", address: opts.kvAddress },
+      { name: "qstore", address: opts.queueAddress },
+    ],
+  });
+}
+
+/** The aggregator: its queue handler is fed by the broker through POST /__queue/clicks. */
+export function aggregatorConfig(opts: {
+  bundlePath: string;
+  address: string;
+  vars: Record<string, string>;
+}): string {
+  return config({
+    service: "aggregator",
+    bundlePath: opts.bundlePath,
+    address: opts.address,
+    bindings: textBindings(opts.vars),
+    externals: [],
+  });
+}
+
+/** The vars and secrets each worker reads (worker/src/env.ts, aggregator/src/index.ts). */
+export const EDGE_VARS = [
+  "DATABASE_URL",
+  "DB_WS_PROXY",
+  "UPSTASH_REDIS_REST_URL",
+  "UPSTASH_REDIS_REST_TOKEN",
+  "ADMIN_TOKEN",
+  "VISITOR_SALT",
+  "PUBLIC_BASE_URL",
+  "KV_CACHE_TTL",
+  "REDIS_TIMEOUT_MS",
+  "DB_FALLBACK_TIMEOUT_MS",
+  "RATE_LIMIT_STRICT_PER_SECOND",
+  "RATE_LIMIT_API_PER_SECOND",
+  "RATE_LIMIT_KEY_PER_SECOND",
+  "TRUST_REQUEST_ID",
+  "CORS_ORIGINS",
+  "METRICS_TOKEN",
+  "HEALTH_DETAILED_PUBLIC",
+] as const;
+
+export const AGGREGATOR_VARS = [
+  "DATABASE_URL",
+  "DB_WS_PROXY",
+  "UPSTASH_REDIS_REST_URL",
+  "UPSTASH_REDIS_REST_TOKEN",
+  "QUEUE_PUSH_TOKEN",
+  "METRICS_TOKEN",
+] as const;

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { buildClickEvent, clientIp, uuidFromRequestId } from "./click-event";
+
+const facts = {
+  requestId: null,
+  linkId: 9,
+  slug: "abc",
+  ts: Date.UTC(2026, 10, 23, 12),
+  ip: "198.51.100.4",
+  country: "DE",
+  referrer: "https://r.example/",
+  userAgent: "UA",
+};
+
+describe("buildClickEvent", () => {
+  it("takes the id from a trusted request id, so LB retries share it", async () => {
+    const id = "0123456789abcdef0123456789abcdef";
+    const a = await buildClickEvent({ ...facts, requestId: id }, "salt");
+    const b = await buildClickEvent({ ...facts, requestId: id }, "salt");
+    expect(a.id).toBe("01234567-89ab-cdef-0123-456789abcdef");
+    expect(b.id).toBe(a.id);
+  });
+
+  it("makes a random id otherwise, and for request ids that are not nginx's", async () => {
+    const a = await buildClickEvent(facts, "salt");
+    const b = await buildClickEvent({ ...facts, requestId: "not-hex" }, "salt");
+    expect(a.id).not.toBe(b.id);
+    expect(uuidFromRequestId("XYZ")).toBeNull();
+  });
+
+  it("hashes the visitor per day and salt, never keeping the IP", async () => {
+    const a = await buildClickEvent(facts, "salt");
+    const sameDay = await buildClickEvent({ ...facts, ts: facts.ts + 3_600_000 }, "salt");
+    const nextDay = await buildClickEvent({ ...facts, ts: facts.ts + 86_400_000 }, "salt");
+    const otherSalt = await buildClickEvent(facts, "pepper");
+    expect(sameDay.visitor).toBe(a.visitor);
+    expect(nextDay.visitor).not.toBe(a.visitor);
+    expect(otherSalt.visitor).not.toBe(a.visitor);
+    expect(JSON.stringify(a)).not.toContain(facts.ip);
+  });
+});
+
+describe("clientIp", () => {
+  it("prefers Cloudflare's header, then nginx's, then the first forwarded address", () => {
+    expect(clientIp(new Headers({ "cf-connecting-ip": "1.1.1.1", "x-real-ip": "2.2.2.2" }))).toBe("1.1.1.1");
+    expect(clientIp(new Headers({ "x-real-ip": "2.2.2.2", "x-forwarded-for": "3.3.3.3" }))).toBe("2.2.2.2");
+    expect(clientIp(new Headers({ "x-forwarded-for": "3.3.3.3, 4.4.4.4" }))).toBe("3.3.3.3");
+    expect(clientIp(new Headers())).toBe("");
+  });
+});
