@@ -1,40 +1,165 @@
 /**
  * The self-hosted Workers KV: workerd sends every operation of a `kvNamespace`
- * binding that points at this service as HTTP (see RUNTIME-NOTES), and this stores
- * the values in Redis under `kv:`. It is a replica like Cloudflare's KV: Postgres has
- * the truth, and the edge falls back to Postgres on a miss.
+ * binding that points at this service as HTTP (see RUNTIME-NOTES).
+ *
+ * Values live in memory and are written through to Redis (key `kv:<name>`, a hash of
+ * value and metadata), which persists them; at start the memory is loaded from Redis.
+ * Reads never touch Redis, so redirects keep working while Redis is down; writes made
+ * meanwhile are kept in memory and flushed to Redis when it returns. Like Cloudflare's
+ * KV this is a replica: Postgres has the truth, and the edge falls back to it on a miss.
  *
  * @example
  *   const kv = await startKvService({ redisUrl });   // workerd: (name = "kvstore", external = (address = kv.address, http = ()))
- * CLI: REDIS_URL=… PORT=8070 tsx selfhost/kv-service.ts
+ * CLI: REDIS_URL=… PORT=8070 [HOST=0.0.0.0] tsx selfhost/kv-service.ts
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
 
 const PREFIX = "kv:";
+type Entry = { value: Buffer; metadata: string | null; expiresAt: number | null };
 
 export async function startKvService(opts: { redisUrl: string; port?: number; host?: string }): Promise<{
   address: string;
   port: number;
+  /** Keys written while Redis was unreachable, not yet persisted. */
+  unflushed(): number;
   close(): Promise<void>;
 }> {
   const redis = new IORedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
+  const entries = new Map<string, Entry>();
+  /** Keys whose latest state (value or deletion) Redis does not have yet. */
+  const dirty = new Set<string>();
+
+  const persist = async (key: string) => {
+    const entry = entries.get(key);
+    const multi = redis.multi().del(PREFIX + key);
+    if (entry) {
+      multi.hset(PREFIX + key, "v", entry.value);
+      if (entry.metadata) multi.hset(PREFIX + key, "m", entry.metadata);
+      if (entry.expiresAt) multi.pexpireat(PREFIX + key, entry.expiresAt);
+    }
+    await multi.exec();
+  };
+  const flush = async () => {
+    for (const key of [...dirty]) {
+      await persist(key);
+      dirty.delete(key);
+    }
+  };
+  redis.on(
+    "ready",
+    () =>
+      void load()
+        .then(flush)
+        .catch(() => {}),
+  );
+
+  /** Loads what Redis has, without overwriting writes made here since. */
+  const load = async () => {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 1000);
+      cursor = next;
+      for (const full of keys) {
+        const key = full.slice(PREFIX.length);
+        if (dirty.has(key) || entries.has(key)) continue;
+        const [value, metadata] = await redis.hmgetBuffer(full, "v", "m");
+        const ttl = await redis.pttl(full);
+        if (value)
+          entries.set(key, {
+            value,
+            metadata: metadata?.toString() ?? null,
+            expiresAt: ttl > 0 ? Date.now() + ttl : null,
+          });
+      }
+    } while (cursor !== "0");
+  };
+
   await new Promise<void>((resolve) => {
     if (redis.status === "ready") resolve();
     redis.once("ready", () => resolve());
     setTimeout(resolve, 5000);
   });
+  await load().catch(() => {});
+
+  const write = async (key: string) => {
+    try {
+      await persist(key);
+      dirty.delete(key);
+    } catch {
+      // Redis is away: keep serving from memory and persist when it is back.
+      dirty.add(key);
+    }
+  };
 
   const server = createServer(async (req, res) => {
     try {
-      await handle(redis, req, res);
+      await handle(req, res);
     } catch (err) {
-      // workerd turns a non-2xx (other than 404 on get) into an exception in the worker.
-      res.writeHead(503).end(`kv store unavailable: ${(err as Error).message}`);
+      res.writeHead(500).end(`kv error: ${(err as Error).message}`);
     }
   });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://kv");
+    const key = decodeURIComponent(url.pathname.slice(1));
+    const q = url.searchParams;
+    if (req.method === "GET" && key === "") return list(q, res);
+    if (req.method === "GET") {
+      const entry = live(key);
+      // workerd reads 404 as "no such key" (null); anything else non-2xx is an error.
+      if (!entry) return void res.writeHead(404).end();
+      res.writeHead(200, entry.metadata ? { "CF-KV-Metadata": entry.metadata } : {}).end(entry.value);
+      return;
+    }
+    if (req.method === "PUT") {
+      const ttl = Number(q.get("expiration_ttl"));
+      const at = Number(q.get("expiration"));
+      const metadata = req.headers["cf-kv-metadata"];
+      entries.set(key, {
+        value: await readBody(req),
+        metadata: typeof metadata === "string" ? metadata : null,
+        expiresAt: ttl > 0 ? Date.now() + ttl * 1000 : at > 0 ? at * 1000 : null,
+      });
+      await write(key);
+      return void res.writeHead(200).end();
+    }
+    if (req.method === "DELETE") {
+      entries.delete(key);
+      await write(key);
+      // A missing key is not an error for KV.
+      return void res.writeHead(200).end();
+    }
+    res.writeHead(405).end();
+  }
+
+  function live(key: string): Entry | undefined {
+    const entry = entries.get(key);
+    if (entry?.expiresAt && entry.expiresAt <= Date.now()) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function list(q: URLSearchParams, res: ServerResponse): void {
+    const limit = Math.min(Number(q.get("key_count_limit") ?? 1000) || 1000, 1000);
+    const prefix = q.get("prefix") ?? "";
+    const after = q.get("cursor") ? Buffer.from(q.get("cursor") as string, "base64url").toString() : "";
+    const names = [...entries.keys()].filter((k) => k.startsWith(prefix) && k > after && live(k)).sort();
+    const page = names.slice(0, limit);
+    const done = page.length === names.length;
+    const last = page[page.length - 1] ?? "";
+    const body = {
+      keys: page.map((name) => ({ name })),
+      list_complete: done,
+      ...(done ? {} : { cursor: Buffer.from(last).toString("base64url") }),
+    };
+    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+  }
+
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const address = server.address();
@@ -42,6 +167,7 @@ export async function startKvService(opts: { redisUrl: string; port?: number; ho
   return {
     address: `${host}:${port}`,
     port,
+    unflushed: () => dirty.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -50,62 +176,6 @@ export async function startKvService(opts: { redisUrl: string; port?: number; ho
       }),
   };
 }
-
-async function handle(redis: IORedis, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://kv");
-  const key = decodeURIComponent(url.pathname.slice(1));
-  const q = url.searchParams;
-
-  if (req.method === "GET" && key === "") return list(redis, q, res);
-  if (req.method === "GET") {
-    const [value, metadata] = await redis.hmgetBuffer(PREFIX + key, "v", "m");
-    if (value === null) return void res.writeHead(404).end();
-    res.writeHead(200, metadata ? { "CF-KV-Metadata": metadata.toString() } : {}).end(value);
-    return;
-  }
-  if (req.method === "PUT") {
-    const body = await readBody(req);
-    const metadata = req.headers["cf-kv-metadata"];
-    const multi = redis
-      .multi()
-      .del(PREFIX + key)
-      .hset(PREFIX + key, "v", body);
-    if (typeof metadata === "string") multi.hset(PREFIX + key, "m", metadata);
-    const ttl = Number(q.get("expiration_ttl"));
-    const at = Number(q.get("expiration"));
-    if (ttl > 0) multi.expire(PREFIX + key, ttl);
-    else if (at > 0) multi.expireat(PREFIX + key, at);
-    await multi.exec();
-    return void res.writeHead(200).end();
-  }
-  if (req.method === "DELETE") {
-    await redis.del(PREFIX + key);
-    // A missing key is not an error for KV.
-    return void res.writeHead(200).end();
-  }
-  res.writeHead(405).end();
-}
-
-async function list(redis: IORedis, q: URLSearchParams, res: ServerResponse): Promise<void> {
-  const limit = Math.min(Number(q.get("key_count_limit") ?? 1000) || 1000, 1000);
-  const prefix = q.get("prefix") ?? "";
-  let cursor = q.get("cursor") ?? "0";
-  const names: string[] = [];
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${PREFIX}${escapeGlob(prefix)}*`, "COUNT", 500);
-    cursor = next;
-    names.push(...keys.map((k) => k.slice(PREFIX.length)));
-  } while (cursor !== "0" && names.length < limit);
-  const done = cursor === "0";
-  const body = {
-    keys: names.sort().map((name) => ({ name })),
-    list_complete: done,
-    ...(done ? {} : { cursor }),
-  };
-  res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(body));
-}
-
-const escapeGlob = (s: string) => s.replace(/[*?[\]\\]/g, "\\$&");
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -57,6 +57,7 @@ export const lookup = {
   dbHit: lookups.labels("db_hit"),
   miss: lookups.labels("miss"),
   unavailable: lookups.labels("unavailable"),
+  storeError: lookups.labels("store_error"),
 };
 export const limited = {
   strict: rateLimited.labels("strict"),

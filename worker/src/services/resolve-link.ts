@@ -23,7 +23,13 @@ export async function resolveLink(
   ctx: Background,
   slug: string,
 ): Promise<LinkRecord | null> {
-  const record = await rt.links.get(slug);
+  let record: LinkRecord | null = null;
+  try {
+    record = await rt.links.get(slug);
+  } catch {
+    // The link store failing is a miss, not an error: Postgres can still answer.
+    lookup.storeError.inc();
+  }
   if (record) {
     lookup.kvHit.inc();
     return record;

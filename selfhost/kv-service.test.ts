@@ -1,0 +1,83 @@
+import IORedis from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKvService } from "./kv-service";
+import { type RedisServer, startRedis } from "./services/redis";
+
+let redis: RedisServer;
+let kv: Awaited<ReturnType<typeof startKvService>>;
+let base = "";
+
+beforeAll(async () => {
+  redis = await startRedis({ persist: true });
+  kv = await startKvService({ redisUrl: redis.url });
+  base = `http://${kv.address}`;
+});
+afterAll(async () => {
+  await kv?.close();
+  await redis?.dispose();
+});
+
+const key = (k: string) => `${base}/${encodeURIComponent(k)}?urlencoded=true`;
+
+describe("KV service (workerd's KV-over-HTTP protocol)", () => {
+  it("gets what was put, with metadata; 404 for a missing key; delete of a missing key is fine", async () => {
+    expect(
+      (
+        await fetch(key("link:a"), {
+          method: "PUT",
+          body: '{"v":1}',
+          headers: { "CF-KV-Metadata": '{"m":1}' },
+        })
+      ).status,
+    ).toBe(200);
+    const got = await fetch(key("link:a"));
+    expect(await got.text()).toBe('{"v":1}');
+    expect(got.headers.get("cf-kv-metadata")).toBe('{"m":1}');
+    expect((await fetch(key("link:none"))).status).toBe(404);
+    expect((await fetch(key("link:none"), { method: "DELETE" })).status).toBe(200);
+  });
+
+  it("lists by prefix with a cursor", async () => {
+    for (const n of ["p:1", "p:2", "p:3", "q:1"]) await fetch(key(n), { method: "PUT", body: n });
+    const first = (await (await fetch(`${base}/?prefix=p:&key_count_limit=2`)).json()) as {
+      keys: { name: string }[];
+      list_complete: boolean;
+      cursor: string;
+    };
+    expect(first.keys.map((k) => k.name)).toEqual(["p:1", "p:2"]);
+    expect(first.list_complete).toBe(false);
+    const rest = (await (
+      await fetch(`${base}/?prefix=p:&key_count_limit=2&cursor=${first.cursor}`)
+    ).json()) as { keys: { name: string }[]; list_complete: boolean };
+    expect(rest).toEqual({ keys: [{ name: "p:3" }], list_complete: true });
+  });
+
+  it("serves reads while Redis is down and persists writes made meanwhile when it returns", async () => {
+    await fetch(key("link:keep"), { method: "PUT", body: "kept" });
+    await redis.stop();
+    expect(await (await fetch(key("link:keep"))).text()).toBe("kept");
+    expect((await fetch(key("link:late"), { method: "PUT", body: "late" })).status).toBe(200);
+    expect(await (await fetch(key("link:late"))).text()).toBe("late");
+    expect(kv.unflushed()).toBe(1);
+    await redis.start();
+    const client = new IORedis(redis.url);
+    try {
+      for (let i = 0; i < 50 && kv.unflushed() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(kv.unflushed()).toBe(0);
+      expect((await client.hget("kv:link:late", "v")) ?? "").toBe("late");
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("loads what Redis holds when it starts", async () => {
+    const second = await startKvService({ redisUrl: redis.url });
+    try {
+      expect(await (await fetch(`http://${second.address}/${encodeURIComponent("link:keep")}`)).text()).toBe(
+        "kept",
+      );
+    } finally {
+      await second.close();
+    }
+  });
+});
