@@ -17,6 +17,7 @@ import { startRedisGateway } from "./redis-rest-gateway";
 import { freePort } from "./services/free-port";
 import { startNginx } from "./services/nginx";
 import { startPostgres } from "./services/postgres";
+import { startPrometheus } from "./services/prometheus";
 import { startRedis } from "./services/redis";
 import { type WorkerdProcess, workerd } from "./services/workerd";
 import { aggregatorConfig, edgeConfig } from "./workerd-config";
@@ -37,6 +38,8 @@ export type ClusterOptions = {
   /** Extra vars for the edge worker (e.g. lower limits). */
   vars?: Record<string, string>;
   bundles?: WorkerBundles;
+  /** Also start Prometheus scraping every replica and the aggregator, with the alert rules. */
+  prometheus?: { port?: number; scrapeInterval?: string };
 };
 
 export type Replica = WorkerdProcess & { index: number; reconfigure(bundlePath: string): void };
@@ -145,6 +148,16 @@ export async function startCluster(opts: ClusterOptions = {}) {
     });
     onStop(() => nginx.stop());
 
+    const prometheus = opts.prometheus
+      ? await startPrometheus({
+          dir: join(dir, "prometheus"),
+          port: opts.prometheus.port ?? (await freePort()),
+          scrapeInterval: opts.prometheus.scrapeInterval,
+          targets: { edge: replicas.map((r) => `127.0.0.1:${r.port}`), aggregator: [`127.0.0.1:${aggregatorPort}`] },
+        })
+      : null;
+    if (prometheus) onStop(() => prometheus.stop());
+
     return {
       dir,
       lbUrl: nginx.url,
@@ -159,6 +172,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
       broker,
       aggregator,
       replicas,
+      prometheus,
       /** Takes a replica out of (or back into) nginx's rotation. */
       setInRotation(index: number, inRotation: boolean) {
         (upstreams[index] as { down: boolean }).down = !inRotation;

@@ -34,6 +34,7 @@ const cluster = await startCluster({
     postgres: 5434,
   },
   replicaPorts: [8081, 8082, 8083],
+  prometheus: onPath("prometheus") ? { port: 9090 } : undefined,
 });
 
 const control = createServer(async (req, res) => {
@@ -61,6 +62,7 @@ console.log(`
     load balancer   ${cluster.lbUrl}
     replicas        ${cluster.replicas.map((r) => r.url).join("  ")}
     aggregator      ${cluster.aggregator.url}/metrics
+    prometheus      ${cluster.prometheus?.url ?? "(not installed: apt-get install prometheus)"}
     admin token     ${cluster.adminToken}
     rolling restart npm run selfhost:restart
   Ctrl-C stops everything.

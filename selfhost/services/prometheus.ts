@@ -1,0 +1,46 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { exited, killOnExit, waitForPort } from "./processes";
+
+const ALERTS = fileURLToPath(new URL("../prometheus/alerts.yml", import.meta.url));
+
+/**
+ * Prometheus (Debian's binary) scraping the local cluster with the same alert rules
+ * as Compose; only the targets differ (127.0.0.1 ports instead of service names).
+ */
+export async function startPrometheus(opts: {
+  dir: string;
+  port: number;
+  targets: Record<string, string[]>;
+  scrapeInterval?: string;
+}): Promise<{ url: string; stop(): Promise<void> }> {
+  mkdirSync(opts.dir, { recursive: true });
+  const interval = opts.scrapeInterval ?? "5s";
+  const jobs = Object.entries(opts.targets)
+    .map(([job, targets]) => `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`)
+    .join("\n");
+  const config = `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nrule_files:\n  - ${JSON.stringify(ALERTS)}\nscrape_configs:\n${jobs}\n`;
+  const configPath = join(opts.dir, "prometheus.yml");
+  writeFileSync(configPath, config);
+  const child: ChildProcess = spawn(
+    "prometheus",
+    [
+      `--config.file=${configPath}`,
+      `--storage.tsdb.path=${join(opts.dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${opts.port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  killOnExit(child);
+  await waitForPort(opts.port, "127.0.0.1", 30_000);
+  return {
+    url: `http://127.0.0.1:${opts.port}`,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited(child);
+    },
+  };
+}
