@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { startCluster } from "../selfhost/cluster";
@@ -17,13 +17,29 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const RAMP = (process.env.BENCH_RAMP ?? "1000,2000,4000,6000,8000,10000").split(",").map(Number);
 
-type Row = { name: string; offered: string; rps: number; p50: number; p95: number; p99: number; errors: number; non3xx: number };
+type Row = {
+  name: string;
+  offered: string;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  non3xx: number;
+};
 
 function measure(name: string, url: string, rate?: number, seconds = SECONDS): Promise<Row> {
   return new Promise((resolve, reject) => {
     let non3xx = 0;
     const instance = autocannon(
-      { url, connections: CONNECTIONS, duration: seconds, overallRate: rate, timeout: 10, headers: { "user-agent": "Mozilla/5.0 bench" } },
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: seconds,
+        overallRate: rate,
+        timeout: 10,
+        headers: { "user-agent": "Mozilla/5.0 bench" },
+      },
       (err, r) => {
         if (err) return reject(err);
         resolve({
@@ -47,12 +63,15 @@ function measure(name: string, url: string, rate?: number, seconds = SECONDS): P
 
 const dir = mkdtempSync(join(tmpdir(), "bench-"));
 console.log("starting the self-hosted cluster and the constant-302 baseline…");
-const cluster = await startCluster({ dir: join(dir, "cluster"), vars: { RATE_LIMIT_API_PER_SECOND: "1000000" } });
+const cluster = await startCluster({
+  dir: join(dir, "cluster"),
+  vars: { RATE_LIMIT_API_PER_SECOND: "1000000" },
+});
 const basePort = await freePort();
 const baseline = workerd({ configPath: join(dir, "baseline.capnp"), port: basePort });
 baseline.configure(`using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = (modules = [ (name = "index.js", esModule = embed ${JSON.stringify(fileURLToPath(new URL("constant-302.js", import.meta.url)))}) ], compatibilityDate = "2026-04-20")) ],
+  services = [ (name = "main", worker = (modules = [ (name = "index.js", esModule = embed ${JSON.stringify(relative(dir, fileURLToPath(new URL("constant-302.js", import.meta.url))))}) ], compatibilityDate = "2026-04-20")) ],
   sockets = [ (name = "http", address = "127.0.0.1:${basePort}", http = (), service = "main") ],
 );`);
 await baseline.start();
@@ -72,9 +91,19 @@ try {
   const one = await measure("(b) one replica, direct", `${replica}/${slug}`);
   const lb = await measure("(c) three replicas through nginx", `${cluster.lbUrl}/${slug}`);
   const ramp: Row[] = [];
-  for (const rate of RAMP) ramp.push(await measure("(d) ramp through nginx", `${cluster.lbUrl}/${slug}`, rate, 5));
+  for (const rate of RAMP)
+    ramp.push(await measure("(d) ramp through nginx", `${cluster.lbUrl}/${slug}`, rate, 5));
 
-  const fmt = (r: Row) => [r.name, r.offered, r.rps, r.p50, r.p95, r.p99, r.errors + r.non3xx, (r.rps / base.rps).toFixed(2)];
+  const fmt = (r: Row) => [
+    r.name,
+    r.offered,
+    r.rps,
+    r.p50,
+    r.p95,
+    r.p99,
+    r.errors + r.non3xx,
+    (r.rps / base.rps).toFixed(2),
+  ];
   const head = ["run", "offered req/s", "req/s", "p50 ms", "p97.5 ms", "p99 ms", "errors", "× baseline"];
   const rows = [base, one, lb, ...ramp].map(fmt);
   const bend = ramp.find((r) => r.p99 > 10 || r.rps < Number(r.offered) * 0.95);

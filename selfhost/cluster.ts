@@ -7,7 +7,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { buildWorkers, type WorkerBundles } from "../scripts/build-workers";
 import { migrateDatabase } from "../scripts/migrate";
 import { startKvService } from "./kv-service";
@@ -86,7 +86,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
     const aggregator = workerd({ configPath: join(dir, "aggregator.capnp"), port: aggregatorPort });
     aggregator.configure(
       aggregatorConfig({
-        bundlePath: bundles.aggregator,
+        bundlePath: relative(dir, bundles.aggregator),
         address: `127.0.0.1:${aggregatorPort}`,
         vars: { ...shared, QUEUE_PUSH_TOKEN: pushToken },
       }),
@@ -118,7 +118,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
       const reconfigure = (bundlePath: string) =>
         proc.configure(
           edgeConfig({
-            bundlePath,
+            bundlePath: relative(dir, bundlePath),
             address: `127.0.0.1:${replicaPort}`,
             kvAddress: kv.address,
             queueAddress: `127.0.0.1:${broker.port}`,
@@ -153,7 +153,10 @@ export async function startCluster(opts: ClusterOptions = {}) {
           dir: join(dir, "prometheus"),
           port: opts.prometheus.port ?? (await freePort()),
           scrapeInterval: opts.prometheus.scrapeInterval,
-          targets: { edge: replicas.map((r) => `127.0.0.1:${r.port}`), aggregator: [`127.0.0.1:${aggregatorPort}`] },
+          targets: {
+            edge: replicas.map((r) => `127.0.0.1:${r.port}`),
+            aggregator: [`127.0.0.1:${aggregatorPort}`],
+          },
         })
       : null;
     if (prometheus) onStop(() => prometheus.stop());

@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { workerdBinary } from "./services/workerd";
 import { AGGREGATOR_VARS, aggregatorConfig, EDGE_VARS, edgeConfig } from "./workerd-config";
@@ -21,7 +22,7 @@ const pick = (names: readonly string[]) =>
 let capnp: string;
 if (role === "edge") {
   capnp = edgeConfig({
-    bundlePath: `${root}dist/worker/index.js`,
+    bundlePath: relative("/tmp", `${root}dist/worker/index.js`),
     address,
     kvAddress: process.env.KV_ADDRESS ?? "kv:8070",
     queueAddress: process.env.QUEUE_ADDRESS ?? "broker:8071",

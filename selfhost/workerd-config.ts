@@ -1,4 +1,7 @@
 /**
+ * `bundlePath` is relative to the config file's directory: capnp resolves an absolute
+ * `embed` path against its import roots, not the file system.
+ *
  * workerd configurations for the self-hosted cluster: the same bundles `wrangler
  * deploy` uploads, with the Cloudflare bindings pointed at local services — KV at the
  * KV service, the queue at the Redis Streams broker — and plain-text vars for secrets.

@@ -1,76 +1,115 @@
 /**
- * The WebSocket-to-TCP proxy the Neon serverless driver needs to reach a plain
- * Postgres (Neon runs one in front of every database). The driver opens
- * `ws://<proxy>?address=<host>:<port>`; each WebSocket becomes one TCP connection and
- * binary frames are piped both ways.
+ * The WebSocket-to-TCP proxy the Neon serverless driver needs to reach a plain Postgres
+ * (Neon runs one in front of every database). With `configureNeon({ wsProxy: proxy.url })`
+ * the driver opens `ws://<proxy.url>?address=<host>:<port>`; each WebSocket becomes one
+ * TCP connection to that address, with binary frames piped both ways.
  *
  * @example
- *   const proxy = await startWsProxy();          // neon: DB_WS_PROXY = proxy.url
- *   …; await proxy.close();
- * CLI: PORT=5433 [HOST=0.0.0.0] [ALLOWED_HOSTS=postgres] tsx selfhost/ws-proxy.ts
+ *   const proxy = await startWsProxy();       // DB_WS_PROXY = proxy.url ("127.0.0.1:PORT/v2")
+ *   configureNeon({ wsProxy: proxy.url });
+ *   …
+ *   await proxy.close();
+ *
+ * CLI: PORT=5433 [HOST=0.0.0.0] [ALLOWED_HOSTS=postgres,localhost] tsx selfhost/ws-proxy.ts
  */
 import { createServer } from "node:http";
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 
 export type WsProxy = {
-  /** `host:port/v2`, the value for DB_WS_PROXY. */
+  /** `host:port/v2`: the value for DB_WS_PROXY. */
   url: string;
   port: number;
   close(): Promise<void>;
-  /** Drops every connection and refuses new ones: Postgres looks unreachable. */
+  /** Drops every connection and refuses new ones (503): Postgres looks unreachable. */
   pause(): void;
   resume(): void;
 };
 
+const PATH = "/v2";
+// Above this many bytes queued towards the client, stop reading from Postgres.
+const HIGH_WATER = 1 << 20;
+
+function pipe(ws: WebSocket, host: string, port: number, connections: Set<() => void>): void {
+  const tcp = connect(port, host);
+  tcp.setNoDelay(true);
+  const drop = () => {
+    tcp.destroy();
+    ws.terminate();
+  };
+  connections.add(drop);
+
+  // Writes made while the TCP socket is still connecting are queued by Node.
+  ws.on("message", (data: Buffer) => {
+    if (!tcp.write(data)) {
+      ws.pause();
+      tcp.once("drain", () => ws.resume());
+    }
+  });
+  tcp.on("data", (chunk) => {
+    ws.send(chunk, () => {
+      if (tcp.isPaused() && ws.bufferedAmount < HIGH_WATER) tcp.resume();
+    });
+    if (ws.bufferedAmount >= HIGH_WATER) tcp.pause();
+  });
+
+  tcp.on("close", (hadError) => {
+    connections.delete(drop);
+    if (hadError) ws.terminate();
+    else ws.close(1000);
+  });
+  tcp.on("error", () => {});
+  ws.on("close", () => {
+    connections.delete(drop);
+    tcp.destroy();
+  });
+  ws.on("error", drop);
+}
+
+/** Starts the proxy; only addresses on `allowedHosts` (default: this machine) are reachable. */
 export async function startWsProxy(
   opts: { port?: number; host?: string; allowedHosts?: string[] } = {},
 ): Promise<WsProxy> {
   const host = opts.host ?? "127.0.0.1";
   const allowed = new Set(opts.allowedHosts ?? ["127.0.0.1", "localhost", "::1"]);
-  const sockets = new Set<Socket>();
+  const connections = new Set<() => void>();
   let paused = false;
   const server = createServer((_req, res) => res.writeHead(426).end("WebSocket only"));
-  const wss = new WebSocketServer({ server });
+  const wss = new WebSocketServer({ noServer: true });
 
-  wss.on("connection", (ws, req) => {
-    const address = new URL(req.url ?? "/", "http://proxy").searchParams.get("address") ?? "";
-    const match = /^(.+):(\d+)$/.exec(address);
-    if (paused || !match || !allowed.has(match[1] as string)) {
-      ws.close(1008, "address not allowed");
+  server.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => {});
+    const url = new URL(req.url ?? "/", "http://proxy");
+    const target = /^(.+):(\d+)$/.exec(url.searchParams.get("address") ?? "");
+    const targetHost = target?.[1]?.replace(/^\[(.*)\]$/, "$1") ?? "";
+    const refusal = paused
+      ? "503 Service Unavailable"
+      : url.pathname !== PATH
+        ? "404 Not Found"
+        : !target || !allowed.has(targetHost)
+          ? "403 Forbidden"
+          : null;
+    if (refusal) {
+      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    const tcp = connect(Number(match[2]), match[1] as string);
-    tcp.setNoDelay(true);
-    sockets.add(tcp);
-    const pending: Buffer[] = [];
-    tcp.once("connect", () => {
-      for (const chunk of pending) tcp.write(chunk);
-      pending.length = 0;
-    });
-    ws.on("message", (data: Buffer) => (tcp.connecting ? pending.push(data) : tcp.write(data)));
-    tcp.on("data", (chunk) => ws.send(chunk));
-    const end = () => {
-      sockets.delete(tcp);
-      tcp.destroy();
-      ws.terminate();
-    };
-    tcp.on("close", end);
-    tcp.on("error", end);
-    ws.on("close", end);
-    ws.on("error", end);
+    wss.handleUpgrade(req, socket, head, (ws) => pipe(ws, targetHost, Number(target?.[2]), connections));
   });
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, resolve);
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const dropAll = () => {
-    for (const ws of wss.clients) ws.terminate();
-    for (const s of sockets) s.destroy();
+    for (const drop of connections) drop();
+    connections.clear();
   };
+  const reachableHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return {
-    url: `${host}:${port}/v2`,
+    url: `${reachableHost}:${port}${PATH}`,
     port,
     pause() {
       paused = true;
@@ -84,16 +123,19 @@ export async function startWsProxy(
         dropAll();
         wss.close();
         server.close(() => resolve());
+        server.closeAllConnections();
       }),
   };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const allowedHosts = process.env.ALLOWED_HOSTS?.split(",").map((h) => h.trim());
   const proxy = await startWsProxy({
     port: Number(process.env.PORT ?? 5433),
     host: process.env.HOST,
-    allowedHosts,
+    allowedHosts: process.env.ALLOWED_HOSTS?.split(",").map((h) => h.trim()),
   });
   console.log(`neon ws proxy on ${proxy.url}`);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void proxy.close().then(() => process.exit(0)));
+  }
 }

@@ -23,7 +23,10 @@ export function runLoad(opts: {
         overallRate: opts.rate,
         duration: opts.seconds,
         timeout: 10,
-        headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36" },
+        headers: {
+          "user-agent":
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+        },
       },
       (err, result) => {
         if (err) return reject(err);

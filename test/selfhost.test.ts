@@ -81,7 +81,10 @@ describe("self-hosted cluster", () => {
     } finally {
       await cluster.redis.start();
     }
-    await eventually(async () => ((await fetch(`${cluster.replicas[0]?.url}/ready`)).status === 200 ? true : undefined), 20_000);
+    await eventually(
+      async () => ((await fetch(`${cluster.replicas[0]?.url}/ready`)).status === 200 ? true : undefined),
+      20_000,
+    );
   }, 60_000);
 
   it("keeps redirecting while Postgres is down; clicks wait in the stream and are counted once it returns", async () => {
@@ -93,7 +96,9 @@ describe("self-hosted cluster", () => {
       served += result.byStatus["302"] ?? 0;
       expect(result.errors).toBe(0);
       expect(Object.keys(result.byStatus)).toEqual(["302"]);
-      expect((await cluster.broker.stats()).pending + (await cluster.broker.stats()).backlog).toBeGreaterThan(0);
+      expect((await cluster.broker.stats()).pending + (await cluster.broker.stats()).backlog).toBeGreaterThan(
+        0,
+      );
     } finally {
       await postgres.start();
     }
@@ -117,13 +122,18 @@ describe("self-hosted cluster", () => {
     await runLoad({ url: `${cluster.lbUrl}/${slug}`, rate: 300, seconds: 2 }).then((r) => {
       served += r.byStatus["302"] ?? 0;
     });
-    await eventually(async () => (Number((await query(total))[0]?.value[1] ?? 0) > before ? true : undefined), 20_000);
+    await eventually(
+      async () => (Number((await query(total))[0]?.value[1] ?? 0) > before ? true : undefined),
+      20_000,
+    );
 
     cluster.replicas[2]?.kill("SIGKILL");
     try {
       const alerts = await eventually(async () => {
         const res = await fetch(`${prometheus.url}/api/v1/alerts`);
-        const body = (await res.json()) as { data: { alerts: Array<{ labels: { alertname: string }; state: string }> } };
+        const body = (await res.json()) as {
+          data: { alerts: Array<{ labels: { alertname: string }; state: string }> };
+        };
         const down = body.data.alerts.filter((a) => a.labels.alertname === "EdgeReplicaDown");
         return down.length ? down : undefined;
       }, 30_000);

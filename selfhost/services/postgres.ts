@@ -1,105 +1,179 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
 import { freePort } from "./free-port";
 
 export type PostgresServer = {
   port: number;
-  /** Superuser URL of the `postgres` database. */
+  /** Superuser URL of the `postgres` database (trust auth, no TLS). */
   url: string;
-  /** Fast shutdown; data stays. */
+  /** Fast shutdown; the data stays. */
   stop(): Promise<void>;
   /** Starts again on the same port and data. */
   start(): Promise<void>;
-  /** Stops and removes the temporary directory. */
+  /** Stops the server and removes its temporary directory (not a caller's `dataDir`). */
   dispose(): Promise<void>;
-  /** Creates a database (optionally from a template) and returns its URL. */
+  /** Creates a database, optionally as a copy of `template`, and returns its URL. */
   createDatabase(name: string, template?: string): Promise<string>;
 };
 
-function binDir(): string {
-  const onPath = spawnSync("sh", ["-c", "command -v pg_ctl"]).stdout?.toString().trim();
+const run = promisify(execFile);
+
+function findBinDir(): string {
+  const onPath = (process.env.PATH ?? "").split(":").find((dir) => dir && existsSync(join(dir, "pg_ctl")));
+  if (onPath && existsSync(join(onPath, "initdb"))) return onPath;
   const root = "/usr/lib/postgresql";
-  if (existsSync(root)) {
-    const versions = readdirSync(root)
-      .filter((v) => existsSync(join(root, v, "bin", "pg_ctl")))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return join(root, versions[0], "bin");
-  }
-  if (onPath) return onPath.replace(/\/pg_ctl$/, "");
-  throw new Error("PostgreSQL is not installed: apt-get install postgresql");
+  const newest = (existsSync(root) ? readdirSync(root) : [])
+    .filter((version) => existsSync(join(root, version, "bin", "pg_ctl")))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  if (newest) return join(root, newest, "bin");
+  throw new Error(
+    "PostgreSQL server binaries (initdb, pg_ctl) are neither on PATH nor in /usr/lib/postgresql/*/bin: " +
+      "apt-get install postgresql",
+  );
 }
 
-/** Postgres refuses to run as root: as root, run its tools as the `postgres` user. */
-function runner(): { run(cmd: string, args: string[]): void; owner?: { uid: number; gid: number } } {
-  if (process.getuid?.() !== 0)
-    return { run: (cmd, args) => void execFileSync(cmd, args, { stdio: "pipe" }) };
-  const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-  const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+/**
+ * Postgres refuses to run as root, so as root its tools run as the `postgres` user
+ * (created by the Debian package) and the directories it writes are handed to it.
+ */
+function userCommand(): { argv(cmd: string, args: string[]): [string, string[]]; own(path: string): void } {
+  if (process.getuid?.() !== 0) return { argv: (cmd, args) => [cmd, args], own: () => {} };
+  let uid: number;
+  let gid: number;
+  try {
+    uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
+    gid = Number(execFileSync("id", ["-g", "postgres"]).toString());
+  } catch {
+    throw new Error("running as root needs a `postgres` OS user to run Postgres: apt-get install postgresql");
+  }
   return {
-    run: (cmd, args) =>
-      void execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }),
-    owner: { uid, gid },
+    argv: (cmd, args) => ["runuser", ["-u", "postgres", "--", cmd, ...args]],
+    own: (path) => chownSync(path, uid, gid),
   };
 }
 
 /**
- * Starts a throwaway PostgreSQL (Debian's binaries) on 127.0.0.1 with trust auth,
- * fsync off, in a temporary directory. Killed if this process exits.
+ * Starts a throwaway PostgreSQL on 127.0.0.1: trust auth, no fsync, data in a temporary
+ * directory (or `dataDir`, initialised on first use and kept). Works as root (runs as
+ * the `postgres` user) and as any other user. Stopped with `-m immediate` if this
+ * process exits without disposing it.
  *
- * @example const pg = await startPostgres(); const url = await pg.createDatabase("t1"); … await pg.dispose();
+ * @example
+ *   const postgres = await startPostgres();
+ *   const url = await postgres.createDatabase("t1", "template_migrated");
+ *   …
+ *   await postgres.dispose();
  */
-export async function startPostgres(opts: { port?: number } = {}): Promise<PostgresServer> {
-  const bin = binDir();
-  const port = opts.port ?? (await freePort());
-  const { run, owner } = runner();
-  const root = mkdtempSync(join(tmpdir(), "pg-"));
-  chmodSync(root, 0o700);
-  if (owner) chownSync(root, owner.uid, owner.gid);
-  const data = join(root, "data");
-  run(join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
-  const options = [
-    `-p ${port}`,
-    `-k ${root}`,
-    "-c listen_addresses=127.0.0.1",
-    "-c fsync=off",
-    "-c synchronous_commit=off",
-    "-c full_page_writes=off",
-    "-c max_connections=200",
-  ].join(" ");
-  const pgCtl = join(bin, "pg_ctl");
-  const start = async () => run(pgCtl, ["-w", "-D", data, "-l", join(root, "log"), "-o", options, "start"]);
-  const stop = async () => run(pgCtl, ["-w", "-D", data, "-m", "fast", "stop"]);
-  process.once("exit", () => {
-    spawnSync(
-      owner ? "runuser" : pgCtl,
-      owner
-        ? ["-u", "postgres", "--", pgCtl, "-D", data, "-m", "immediate", "stop"]
-        : ["-D", data, "-m", "immediate", "stop"],
-    );
-  });
-  await start();
-  const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}?sslmode=disable`;
+export async function startPostgres(opts: { port?: number; dataDir?: string } = {}): Promise<PostgresServer> {
+  const bin = findBinDir();
+  const as = userCommand();
+  const temp = mkdtempSync(join(tmpdir(), "pg-"));
+  chmodSync(temp, 0o700);
+  as.own(temp);
+  const data = opts.dataDir ? resolve(opts.dataDir) : join(temp, "data");
+  const log = join(temp, "postgres.log");
+  const exec = async (tool: string, args: string[]) => {
+    const [cmd, argv] = as.argv(join(bin, tool), args);
+    // cwd: the postgres user may not be allowed into ours (root's home, say).
+    await run(cmd, argv, { cwd: temp });
+  };
+
+  if (!existsSync(join(data, "PG_VERSION"))) {
+    if (opts.dataDir) {
+      mkdirSync(data, { recursive: true, mode: 0o700 });
+      as.own(data);
+    }
+    // C.UTF-8 is Neon's default collation too.
+    await exec("initdb", [
+      "-D",
+      data,
+      "-A",
+      "trust",
+      "-U",
+      "postgres",
+      "--no-sync",
+      "-E",
+      "UTF8",
+      "--locale=C.UTF-8",
+    ]);
+  }
+
+  let port = opts.port ?? (await freePort());
+  const start = async () => {
+    const options = [
+      `-p ${port}`,
+      `-k ${temp}`,
+      "-c listen_addresses=127.0.0.1",
+      "-c fsync=off",
+      "-c synchronous_commit=off",
+      "-c full_page_writes=off",
+      "-c max_connections=200",
+    ].join(" ");
+    try {
+      await exec("pg_ctl", ["-w", "-D", data, "-l", log, "-o", options, "start"]);
+    } catch (error) {
+      const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-15).join("\n") : "";
+      throw new Error(`${(error as Error).message}\n--- ${log} ---\n${tail}`);
+    }
+  };
+  const stop = () => exec("pg_ctl", ["-w", "-D", data, "-m", "fast", "stop"]);
+  // pg_ctl daemonises the server: without this it would outlive a crashed test run.
+  const stopOnExit = () => {
+    const [cmd, argv] = as.argv(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]);
+    spawnSync(cmd, argv, { cwd: temp, stdio: "ignore" });
+    rmSync(temp, { recursive: true, force: true });
+  };
+  process.on("exit", stopOnExit);
+
+  // freePort() can race with another process taking the port before Postgres binds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (opts.port || attempt === 3 || !/already in use/.test((error as Error).message)) {
+        process.off("exit", stopOnExit);
+        rmSync(temp, { recursive: true, force: true });
+        throw error;
+      }
+      port = await freePort();
+    }
+  }
+
+  const urlOf = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}?sslmode=disable`;
+  const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
   return {
     port,
-    url: url("postgres"),
+    url: urlOf("postgres"),
     start,
     stop,
     async dispose() {
       await stop().catch(() => {});
-      rmSync(root, { recursive: true, force: true });
+      process.off("exit", stopOnExit);
+      rmSync(temp, { recursive: true, force: true });
     },
     async createDatabase(name, template) {
-      const client = new pg.Client({ connectionString: url("postgres") });
+      const client = new pg.Client({ connectionString: urlOf("postgres") });
       await client.connect();
       try {
-        await client.query(`create database "${name}"${template ? ` template "${template}"` : ""}`);
+        await client.query(`create database ${quote(name)}${template ? ` template ${quote(template)}` : ""}`);
       } finally {
         await client.end();
       }
-      return url(name);
+      return urlOf(encodeURIComponent(name));
     },
   };
 }

@@ -19,7 +19,10 @@ export async function startPrometheus(opts: {
   mkdirSync(opts.dir, { recursive: true });
   const interval = opts.scrapeInterval ?? "5s";
   const jobs = Object.entries(opts.targets)
-    .map(([job, targets]) => `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`)
+    .map(
+      ([job, targets]) =>
+        `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`,
+    )
     .join("\n");
   const config = `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nrule_files:\n  - ${JSON.stringify(ALERTS)}\nscrape_configs:\n${jobs}\n`;
   const configPath = join(opts.dir, "prometheus.yml");

@@ -1,3 +1,4 @@
+import { ClickEventSchema } from "@shared/events";
 import { describe, expect, it } from "vitest";
 import { buildClickEvent, clientIp, uuidFromRequestId } from "./click-event";
 
@@ -17,8 +18,13 @@ describe("buildClickEvent", () => {
     const id = "0123456789abcdef0123456789abcdef";
     const a = await buildClickEvent({ ...facts, requestId: id }, "salt");
     const b = await buildClickEvent({ ...facts, requestId: id }, "salt");
-    expect(a.id).toBe("01234567-89ab-cdef-0123-456789abcdef");
+    expect(a.id).toBe("01234567-89ab-4def-8123-456789abcdef");
     expect(b.id).toBe(a.id);
+    // The aggregator validates ids as UUIDs: a bare 8-4-4-4-12 split of nginx's hex was refused as malformed.
+    expect(ClickEventSchema.safeParse(a).success).toBe(true);
+    for (const hex of ["ffffffffffffffffffffffffffffffff", "00000000000000000000000000000000"]) {
+      expect(ClickEventSchema.safeParse({ ...a, id: uuidFromRequestId(hex) }).success).toBe(true);
+    }
   });
 
   it("makes a random id otherwise, and for request ids that are not nginx's", async () => {

@@ -39,12 +39,14 @@ export function clientIp(headers: Headers): string {
 }
 
 /**
- * nginx's `$request_id` (32 hex digits) as a UUID. nginx keeps it across
+ * nginx's `$request_id` (32 random hex digits) as a UUID. nginx keeps it across
  * `proxy_next_upstream` retries, so when a replica dies after queueing a click but
  * before answering, the retry on another replica queues the same id, and the
  * aggregator counts the click once.
  */
 export function uuidFromRequestId(id: string): string | null {
   if (!/^[0-9a-f]{32}$/.test(id)) return null;
-  return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+  // Stamp the version-4 and RFC 4122 variant bits so the id is a valid UUID (the schema checks them).
+  const variant = ((Number.parseInt(id[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${id.slice(0, 8)}-${id.slice(8, 12)}-4${id.slice(13, 16)}-${variant}${id.slice(17, 20)}-${id.slice(20)}`;
 }
