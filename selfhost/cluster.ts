@@ -133,18 +133,15 @@ export async function startCluster(opts: ClusterOptions = {}) {
 
     const lbPort = await port("lb");
     const nginxPrefix = join(dir, "nginx");
-    const upstreams = replicas.map((r) => ({ address: `127.0.0.1:${r.port}`, down: false }));
-    const lbConfig = () =>
-      nginxConfig({
-        listen: `127.0.0.1:${lbPort}`,
-        replicas: upstreams,
-        prefix: nginxPrefix,
-        user: process.getuid?.() === 0 ? "root" : undefined,
-      });
     const nginx = await startNginx({
       prefix: nginxPrefix,
       port: lbPort,
-      config: lbConfig(),
+      config: nginxConfig({
+        listen: `127.0.0.1:${lbPort}`,
+        replicas: replicas.map((r) => ({ address: `127.0.0.1:${r.port}` })),
+        prefix: nginxPrefix,
+        user: process.getuid?.() === 0 ? "root" : undefined,
+      }),
     });
     onStop(() => nginx.stop());
 
@@ -176,11 +173,6 @@ export async function startCluster(opts: ClusterOptions = {}) {
       aggregator,
       replicas,
       prometheus,
-      /** Takes a replica out of (or back into) nginx's rotation. */
-      setInRotation(index: number, inRotation: boolean) {
-        (upstreams[index] as { down: boolean }).down = !inRotation;
-        nginx.reload(lbConfig());
-      },
       async close() {
         for (const stop of stops) await stop().catch(() => {});
         if (!opts.dir) rmSync(dir, { recursive: true, force: true });

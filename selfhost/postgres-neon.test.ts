@@ -1,3 +1,4 @@
+import { connect, createServer } from "node:net";
 import { Client, Pool } from "@neondatabase/serverless";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-serverless";
@@ -71,6 +72,32 @@ describe("Neon serverless driver through the WebSocket proxy", () => {
       expect(await db.select().from(notes).where(eq(notes.id, 5))).toEqual([{ id: 5, body: "from drizzle" }]);
     } finally {
       await pool.end();
+    }
+  });
+
+  it("ends a client whose server leaves the socket open after Terminate, as PGlite does", async () => {
+    const lingering = createServer((socket) => {
+      const upstream = connect(postgres.port, "127.0.0.1");
+      socket.pipe(upstream);
+      upstream.pipe(socket, { end: false });
+      socket.on("error", () => {});
+      upstream.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => lingering.listen(0, "127.0.0.1", resolve));
+    const { port } = lingering.address() as { port: number };
+    try {
+      const client = new Client({
+        connectionString: postgres.url.replace(`:${postgres.port}/`, `:${port}/`),
+      });
+      await client.connect();
+      expect((await client.query("select 1 as one")).rows).toEqual([{ one: 1 }]);
+      const ended = await Promise.race([
+        client.end().then(() => "ended"),
+        new Promise((resolve) => setTimeout(resolve, 2000, "still open after 2 s")),
+      ]);
+      expect(ended).toBe("ended");
+    } finally {
+      lingering.close();
     }
   });
 

@@ -31,6 +31,45 @@ const PATH = "/v2";
 // Above this many bytes queued towards the client, stop reading from Postgres.
 const HIGH_WATER = 1 << 20;
 
+/**
+ * Follows the boundaries of the client's Postgres messages and reports when a Terminate
+ * ('X') has gone through. Postgres closes the connection on Terminate, PGlite's socket
+ * server does not, and the Neon driver never closes its WebSocket itself (its socket's
+ * `write` drops the callback pg's `end()` waits on): so without this, `Client.end()`
+ * hangs against PGlite.
+ */
+function terminateWatcher(): (chunk: Buffer) => boolean {
+  let startup = true;
+  let header = Buffer.alloc(0);
+  let skip = 0;
+  return (chunk) => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length - offset);
+        skip -= n;
+        offset += n;
+        continue;
+      }
+      // Startup-phase messages (SSLRequest, StartupMessage) have no type byte.
+      const size = startup ? 8 : 5;
+      const take = Math.min(size - header.length, chunk.length - offset);
+      header = Buffer.concat([header, chunk.subarray(offset, offset + take)]);
+      offset += take;
+      if (header.length < size) break;
+      if (startup) {
+        if (header.readInt32BE(4) >> 16 === 3) startup = false;
+        skip = header.readInt32BE(0) - 8;
+      } else {
+        if (header[0] === 0x58) return true;
+        skip = header.readInt32BE(1) - 4;
+      }
+      header = Buffer.alloc(0);
+    }
+    return false;
+  };
+}
+
 function pipe(ws: WebSocket, host: string, port: number, connections: Set<() => void>): void {
   const tcp = connect(port, host);
   tcp.setNoDelay(true);
@@ -40,9 +79,11 @@ function pipe(ws: WebSocket, host: string, port: number, connections: Set<() => 
   };
   connections.add(drop);
 
+  const terminated = terminateWatcher();
   // Writes made while the TCP socket is still connecting are queued by Node.
   ws.on("message", (data: Buffer) => {
-    if (!tcp.write(data)) {
+    if (terminated(data)) tcp.end(data);
+    else if (!tcp.write(data)) {
       ws.pause();
       tcp.once("drain", () => ws.resume());
     }

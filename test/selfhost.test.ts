@@ -54,8 +54,8 @@ describe("self-hosted cluster", () => {
   }, 60_000);
 
   it("loses no request during a rolling restart of all three replicas", async () => {
-    const load = runLoad({ url: `${cluster.lbUrl}/${slug}`, rate: 1000, seconds: 14 });
-    const restart = await rollingRestart(cluster, { drainMs: 500 });
+    const load = runLoad({ url: `${cluster.lbUrl}/${slug}`, rate: 1000, seconds: 16 });
+    const restart = await rollingRestart(cluster);
     const result = await load;
     served += result.byStatus["302"] ?? 0;
     expect(restart).toEqual({ replaced: 3, rolledBack: false });

@@ -1,9 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exited, killOnExit, waitForPort } from "./processes";
 
-/** nginx in the foreground with a config the caller writes; reload applies a new one without dropping requests. */
+/** nginx in the foreground with the config the caller gives. */
 export async function startNginx(opts: { prefix: string; port: number; config: string }) {
   mkdirSync(opts.prefix, { recursive: true });
   const conf = join(opts.prefix, "nginx.conf");
@@ -16,11 +16,6 @@ export async function startNginx(opts: { prefix: string; port: number; config: s
   await waitForPort(opts.port);
   return {
     url: `http://127.0.0.1:${opts.port}`,
-    /** Writes a new config and reloads; old workers finish their requests. */
-    reload(config: string) {
-      writeFileSync(conf, config);
-      execFileSync(binary, ["-p", opts.prefix, "-c", conf, "-s", "reload"], { stdio: "pipe" });
-    },
     async stop() {
       child.kill("SIGQUIT");
       await exited(child);
