@@ -15,6 +15,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
+import { readBody } from "./services/http";
 
 const PREFIX = "kv:";
 type Entry = { value: Buffer; metadata: string | null; expiresAt: number | null };
@@ -175,12 +176,6 @@ export async function startKvService(opts: { redisUrl: string; port?: number; ho
         redis.disconnect();
       }),
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -13,9 +13,10 @@
  *   // workerd: (name = "qstore", external = (address = "127.0.0.1:" + broker.port, http = ()))
  * CLI: REDIS_URL=… PORT=8071 CONSUMER_URL=… CONSUMER_TOKEN=… tsx selfhost/queue-broker.ts
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
+import { readBody } from "./services/http";
 
 const GROUP = "aggregator";
 
@@ -320,12 +321,6 @@ function compareIds(a: string, b: string): number {
 
 const backoffSeconds = (attempts: number) => Math.min(60, 2 ** Math.max(0, attempts - 1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const broker = await startQueueBroker({

@@ -16,11 +16,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
+import { readBody } from "./services/http";
 
 type Command = Array<string | number>;
 type Reply = { result: unknown } | { error: string };
-
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export async function startRedisGateway(opts: {
   redisUrl: string;
@@ -150,16 +149,10 @@ function readyOrTimeout(redis: IORedis, ms: number): Promise<void> {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error("request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
+  const body = await readBody(req);
+  if (body.length === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     throw new Error("body is not JSON");
   }

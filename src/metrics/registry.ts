@@ -42,7 +42,18 @@ abstract class Metric {
 
 const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
-export class Counter extends Metric {
+/** A metric with one number per label set. */
+abstract class ScalarMetric extends Metric {
+  render(): string {
+    let out = this.header();
+    if (this.children.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
+    for (const { labels, value } of this.children.values())
+      out += `${this.name}${this.labelText(labels)} ${value[0]}\n`;
+    return out;
+  }
+}
+
+export class Counter extends ScalarMetric {
   constructor(name: string, help: string, labelNames: Labels = []) {
     super(name, help, labelNames, "counter");
   }
@@ -60,31 +71,15 @@ export class Counter extends Metric {
   inc(by = 1): void {
     this.labels().inc(by);
   }
-
-  render(): string {
-    let out = this.header();
-    if (this.children.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const { labels, value } of this.children.values())
-      out += `${this.name}${this.labelText(labels)} ${value[0]}\n`;
-    return out;
-  }
 }
 
-export class Gauge extends Metric {
+export class Gauge extends ScalarMetric {
   constructor(name: string, help: string, labelNames: Labels = []) {
     super(name, help, labelNames, "gauge");
   }
 
   set(value: number, ...labels: string[]): void {
     this.child(labels, 1)[0] = value;
-  }
-
-  render(): string {
-    let out = this.header();
-    if (this.children.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const { labels, value } of this.children.values())
-      out += `${this.name}${this.labelText(labels)} ${value[0]}\n`;
-    return out;
   }
 }
 

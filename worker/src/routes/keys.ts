@@ -1,21 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireScope } from "../middleware/auth";
 import { ApiKeySchema, CreatedKeySchema, CreateKeySchema, KeyIdParamSchema } from "../schemas/keys";
-import { ProblemSchema } from "../schemas/link";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
 import { openApiApp } from "./openapi-app";
+import { authErrors, jsonBody, problem, security } from "./openapi-docs";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: ProblemSchema } },
-});
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] }];
-const errors = {
-  400: problem("Invalid input"),
-  401: problem("Missing or invalid API key"),
-  403: problem("The key lacks keys:admin"),
-  429: problem("Too many requests"),
-};
+const errors = { 400: problem("Invalid input"), ...authErrors };
 const admin = requireScope("keys:admin");
 
 /**
@@ -32,7 +22,7 @@ keys.openapi(
     middleware: admin,
     summary: "Create an API key; the secret is in this response only",
     security,
-    request: { body: { required: true, content: { "application/json": { schema: CreateKeySchema } } } },
+    request: { body: jsonBody(CreateKeySchema) },
     responses: {
       201: { description: "Created", content: { "application/json": { schema: CreatedKeySchema } } },
       ...errors,

@@ -13,29 +13,15 @@ import {
   LinkListSchema,
   LinkSchema,
   ListQuerySchema,
-  ProblemSchema,
   SlugParamSchema,
   UpdateLinkSchema,
   UpsertLinkSchema,
 } from "../schemas/link";
 import { LinkService, toApiLink } from "../services/links";
 import { openApiApp } from "./openapi-app";
+import { authErrors, json, jsonBody, problem, security } from "./openapi-docs";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: ProblemSchema } },
-});
-const json = <T>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
-const errors = {
-  400: problem("Invalid input"),
-  401: problem("Missing or invalid API key"),
-  403: problem("The key lacks the scope"),
-};
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] }];
+const errors = { 400: problem("Invalid input"), ...authErrors };
 
 function service(c: Context<AppEnv>): LinkService {
   const url = new URL(c.req.url);
@@ -64,7 +50,7 @@ links.openapi(
     path: "/",
     summary: "Create a link",
     security,
-    request: { body: body(CreateLinkSchema) },
+    request: { body: jsonBody(CreateLinkSchema) },
     responses: { 201: json(LinkSchema, "Created"), ...errors, 409: problem("Slug or externalId taken") },
   }),
   async (c) => {
@@ -97,7 +83,7 @@ links.openapi(
     path: "/bulk",
     summary: "Create up to 100 links; each item succeeds or fails on its own",
     security,
-    request: { body: body(BulkCreateSchema) },
+    request: { body: jsonBody(BulkCreateSchema) },
     responses: { 200: json(BulkResultSchema, "Per-item results"), ...errors },
   }),
   async (c) => {
@@ -131,7 +117,7 @@ links.openapi(
     path: "/external/{externalId}",
     summary: "Create or replace the link with this external id (idempotent)",
     security,
-    request: { params: ExternalIdParamSchema, body: body(UpsertLinkSchema) },
+    request: { params: ExternalIdParamSchema, body: jsonBody(UpsertLinkSchema) },
     responses: {
       200: json(LinkSchema, "Replaced"),
       201: json(LinkSchema, "Created"),
@@ -168,7 +154,7 @@ links.openapi(
     path: "/{slug}",
     summary: "Update a link",
     security,
-    request: { params: SlugParamSchema, body: body(UpdateLinkSchema) },
+    request: { params: SlugParamSchema, body: jsonBody(UpdateLinkSchema) },
     responses: { 200: json(LinkSchema, "Updated"), ...errors, 404: problem("No such link") },
   }),
   async (c) => {

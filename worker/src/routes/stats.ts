@@ -3,21 +3,13 @@ import { links as linksTable } from "@shared/db/schema";
 import { notFound } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
 import { requireScope } from "../middleware/auth";
-import { ProblemSchema, SlugParamSchema } from "../schemas/link";
+import { SlugParamSchema } from "../schemas/link";
 import { LinkStatsSchema, ServiceStatsSchema, StatsQuerySchema } from "../schemas/stats";
 import { StatsService } from "../services/stats";
 import { openApiApp } from "./openapi-app";
+import { authErrors, problem, security } from "./openapi-docs";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: ProblemSchema } },
-});
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] }];
-const errors = {
-  400: problem("Invalid range"),
-  401: problem("Missing or invalid API key"),
-  403: problem("The key lacks the scope"),
-};
+const errors = { 400: problem("Invalid input"), ...authErrors };
 
 /**
  * `GET /api/v1/links/{slug}/stats` and `GET /api/v1/stats`, read from the rollups.
