@@ -16,6 +16,11 @@ export const ClickEventSchema = z.object({
   userAgent: z.string().max(1024).nullable(),
   /** Salted daily hash of IP and user agent; never the raw IP. */
   visitor: z.string().max(128),
+  /**
+   * True when the edge already counted this click in Redis (links with a click limit
+   * count before answering). Otherwise the aggregator adds it to the counter after commit.
+   */
+  counted: z.boolean().optional(),
 });
 
 export type ClickEvent = z.infer<typeof ClickEventSchema>;

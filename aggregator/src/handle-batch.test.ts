@@ -91,6 +91,25 @@ describe("handleClickBatch against Postgres", () => {
     expect(await totals(103)).toMatchObject({ events: 10, rolled: 10 });
   });
 
+  it("adds only newly stored clicks the edge did not count to the Redis counters", async () => {
+    const added: Array<Map<string, number>> = [];
+    const counters = { add: async (bySlug: Map<string, number>) => void added.push(new Map(bySlug)) };
+    const bodies = [
+      ...Array.from({ length: 3 }, () => clickEvent({ linkId: 104, slug: "free" })),
+      ...Array.from({ length: 2 }, () => clickEvent({ linkId: 105, slug: "limited", counted: true })),
+    ];
+    await handleClickBatch(fakeBatch(bodies), open, counters);
+    await handleClickBatch(fakeBatch(bodies, 2), open, counters);
+    expect(added).toEqual([new Map([["free", 3]])]);
+  });
+
+  it("still acknowledges a stored batch when the counters cannot be updated", async () => {
+    const batch = fakeBatch([clickEvent({ linkId: 106 })]);
+    const failing = { add: async () => Promise.reject(new Error("redis down")) };
+    expect(await handleClickBatch(batch, open, failing)).toMatchObject({ inserted: 1, retried: false });
+    expect([...batch.decisions.values()]).toEqual([{ acked: true }]);
+  });
+
   it("backs off exponentially up to five minutes", () => {
     expect([1, 2, 3, 4, 10].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 300]);
   });

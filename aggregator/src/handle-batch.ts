@@ -1,5 +1,5 @@
-import { recordBatch, writeDuration } from "./metrics";
-import { reduceBatch } from "./reduce";
+import { counterFailure, recordBatch, writeDuration } from "./metrics";
+import { type ClickRow, reduceBatch } from "./reduce";
 import { type Queryable, writeClicks } from "./writer";
 
 /** What one batch came to; logged, and counted by the metrics. */
@@ -12,6 +12,26 @@ export type BatchOutcome = {
   /** True when the batch failed to write and its valid messages were handed back for retry. */
   retried: boolean;
 };
+
+/** Adds clicks to the Redis counters (`clicks:{slug}`), by slug. */
+export type ClickCounters = { add(bySlug: Map<string, number>): Promise<void> };
+
+/**
+ * Counts newly stored clicks in Redis after the commit, so counters follow Postgres.
+ * A failure here loses nothing that matters: the scheduled reconciliation raises
+ * counters that fell behind.
+ */
+async function addToCounters(counters: ClickCounters, rows: ClickRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const bySlug = new Map<string, number>();
+  for (const r of rows) bySlug.set(r.slug, (bySlug.get(r.slug) ?? 0) + 1);
+  try {
+    await counters.add(bySlug);
+  } catch (err) {
+    counterFailure.inc();
+    console.warn("click counters not updated; reconciliation will repair them", err);
+  }
+}
 
 /** Seconds before a failed batch is delivered again: 5, 10, 20, … capped at 5 minutes. */
 export const retryDelaySeconds = (attempts: number): number =>
@@ -26,6 +46,7 @@ export const retryDelaySeconds = (attempts: number): number =>
 export async function handleClickBatch(
   batch: Pick<MessageBatch<unknown>, "messages">,
   openDb: () => { db: Queryable; close(): Promise<void> },
+  counters?: ClickCounters,
 ): Promise<BatchOutcome> {
   const reduction = reduceBatch(batch.messages);
   const malformedIds = new Set(reduction.malformed.map((m) => m.id));
@@ -52,8 +73,13 @@ export async function handleClickBatch(
   try {
     const { inserted } = await writeClicks(handle.db, reduction.rows);
     writeDuration.observe((performance.now() - started) / 1000);
-    outcome.inserted = inserted;
-    outcome.duplicates += reduction.rows.length - inserted;
+    outcome.inserted = inserted.size;
+    outcome.duplicates += reduction.rows.length - inserted.size;
+    if (counters)
+      await addToCounters(
+        counters,
+        reduction.rows.filter((r) => inserted.has(r.id) && !r.counted),
+      );
     for (const m of valid) m.ack();
   } catch (err) {
     console.error("click batch not written; retrying", err);

@@ -5,6 +5,7 @@ import { handleClickBatch } from "./handle-batch";
 import { recordReconcile, registry } from "./metrics";
 import { handlePushedBatch } from "./push-endpoint";
 import { reconcileCounters } from "./reconcile";
+import { redisCounters } from "./redis-counters";
 
 /** Bindings and secrets of the aggregator worker. */
 export type AggregatorEnv = {
@@ -19,6 +20,22 @@ export type AggregatorEnv = {
   METRICS_TOKEN?: string;
 };
 
+let redisFor: { env: AggregatorEnv; redis: Redis } | undefined;
+/** One REST client per isolate: it holds no connection, only settings. */
+function redis(env: AggregatorEnv): Redis {
+  if (redisFor?.env !== env) {
+    redisFor = {
+      env,
+      redis: new Redis({
+        url: env.UPSTASH_REDIS_REST_URL,
+        token: env.UPSTASH_REDIS_REST_TOKEN,
+        enableTelemetry: false,
+      }),
+    };
+  }
+  return redisFor.redis;
+}
+
 const openPool = (env: AggregatorEnv) => () => {
   const { pool, close } = openDatabase({ url: env.DATABASE_URL, wsProxy: env.DB_WS_PROXY });
   return { db: pool, close };
@@ -27,12 +44,7 @@ const openPool = (env: AggregatorEnv) => () => {
 async function reconcile(env: AggregatorEnv) {
   const { pool, close } = openDatabase({ url: env.DATABASE_URL, wsProxy: env.DB_WS_PROXY });
   try {
-    const redis = new Redis({
-      url: env.UPSTASH_REDIS_REST_URL,
-      token: env.UPSTASH_REDIS_REST_TOKEN,
-      enableTelemetry: false,
-    });
-    const report = await reconcileCounters(pool, redis);
+    const report = await reconcileCounters(pool, redis(env));
     recordReconcile(report);
     return report;
   } finally {
@@ -43,7 +55,7 @@ async function reconcile(env: AggregatorEnv) {
 export default {
   /** Consumes `clicks` (and `clicks-dlq` while a replay is running: writes are idempotent). */
   async queue(batch, env) {
-    const outcome = await handleClickBatch(batch, openPool(env));
+    const outcome = await handleClickBatch(batch, openPool(env), redisCounters(redis(env)));
     console.log(JSON.stringify({ queue: batch.queue, ...outcome }));
   },
 
@@ -65,7 +77,8 @@ export default {
     const internal =
       env.QUEUE_PUSH_TOKEN && bearer === `Bearer ${env.QUEUE_PUSH_TOKEN}` && request.method === "POST";
     if (internal && url.pathname.startsWith("/__queue/")) {
-      return handlePushedBatch(request, url.pathname.slice("/__queue/".length), openPool(env));
+      const queue = url.pathname.slice("/__queue/".length);
+      return handlePushedBatch(request, queue, openPool(env), redisCounters(redis(env)));
     }
     if (internal && url.pathname === "/__reconcile") return Response.json(await reconcile(env));
     return new Response("not found\n", { status: 404 });

@@ -1,4 +1,4 @@
-import { handleClickBatch } from "./handle-batch";
+import { type ClickCounters, handleClickBatch } from "./handle-batch";
 import { backlog, lag } from "./metrics";
 import type { Queryable } from "./writer";
 
@@ -19,6 +19,7 @@ export async function handlePushedBatch(
   request: Request,
   queue: string,
   openDb: () => { db: Queryable; close(): Promise<void> },
+  counters: ClickCounters,
 ): Promise<Response> {
   let batch: PushedBatch;
   try {
@@ -41,7 +42,7 @@ export async function handlePushedBatch(
     retry: (opts?: { delaySeconds?: number }) =>
       retried.push({ id: String(m.id), delaySeconds: opts?.delaySeconds ?? 0 }),
   }));
-  const outcome = await handleClickBatch({ messages }, openDb);
+  const outcome = await handleClickBatch({ messages }, openDb, counters);
   console.log(JSON.stringify({ queue, ...outcome }));
   return Response.json({ acked, retried });
 }

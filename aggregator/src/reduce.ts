@@ -14,6 +14,8 @@ export type ClickRow = {
   os: string;
   isBot: boolean;
   visitorHash: string;
+  /** The edge already counted it in Redis; not stored. */
+  counted: boolean;
 };
 
 export type Reduction<Id> = {
@@ -60,5 +62,6 @@ export function toRow(event: ClickEvent): ClickRow {
     referrerHost: referrerHost(event.referrer),
     ...classifyAgent(event.userAgent),
     visitorHash: event.visitor,
+    counted: event.counted ?? false,
   };
 }

@@ -20,7 +20,7 @@ with inserted as (
     $1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
     $7::text[], $8::text[], $9::text[], $10::boolean[], $11::text[])
   on conflict (id) do nothing
-  returning link_id, ts, is_bot, country, referrer_host, device, browser, os
+  returning id, link_id, ts, is_bot, country, referrer_host, device, browser, os
 ), rolled as (
   insert into click_rollups (link_id, hour, is_bot, country, referrer_host, device, browser, os, count)
   select link_id, date_trunc('hour', ts, 'UTC'), is_bot, coalesce(country, ''), coalesce(referrer_host, ''),
@@ -29,11 +29,14 @@ with inserted as (
   group by 1, 2, 3, 4, 5, 6, 7, 8
   on conflict on constraint click_rollups_pk do update set count = click_rollups.count + excluded.count
 )
-select count(*)::int as inserted from inserted`;
+select id from inserted`;
 
-/** Writes a batch's rows; returns how many were new (the rest were already stored). */
-export async function writeClicks(db: Queryable, rows: readonly ClickRow[]): Promise<{ inserted: number }> {
-  if (rows.length === 0) return { inserted: 0 };
+/** Writes a batch's rows; returns the ids that were new (the rest were already stored). */
+export async function writeClicks(
+  db: Queryable,
+  rows: readonly ClickRow[],
+): Promise<{ inserted: Set<string> }> {
+  if (rows.length === 0) return { inserted: new Set() };
   const { rows: result } = await db.query(WRITE_CLICKS, [
     rows.map((r) => r.id),
     rows.map((r) => r.linkId),
@@ -47,5 +50,5 @@ export async function writeClicks(db: Queryable, rows: readonly ClickRow[]): Pro
     rows.map((r) => r.isBot),
     rows.map((r) => r.visitorHash),
   ]);
-  return { inserted: Number(result[0]?.inserted ?? 0) };
+  return { inserted: new Set(result.map((r) => String(r.id))) };
 }

@@ -3,6 +3,8 @@ import type { Env } from "./env";
 /** Settings read from the environment once per isolate, not per request. */
 export type Config = {
   kvCacheTtl: number;
+  /** Milliseconds an isolate keeps a link record it read; 0 turns the cache off. */
+  linkCacheMs: number;
   redisTimeoutMs: number;
   dbFallbackTimeoutMs: number;
   /** Seconds a slug unknown to KV and Postgres is remembered as missing. */
@@ -22,6 +24,7 @@ export function readConfig(env: Env): Config {
   const base = env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, "") : null;
   return {
     kvCacheTtl: intOr(env.KV_CACHE_TTL, 60, 30),
+    linkCacheMs: intOr(env.LINK_CACHE_SECONDS, 5, 0) * 1000,
     redisTimeoutMs: intOr(env.REDIS_TIMEOUT_MS, 150, 1),
     dbFallbackTimeoutMs: intOr(env.DB_FALLBACK_TIMEOUT_MS, 1500, 1),
     negativeCacheSeconds: 10,

@@ -18,6 +18,8 @@ export type Env = {
   PUBLIC_BASE_URL?: string;
   /** Seconds the edge may cache a KV read (Cloudflare's minimum is 30). */
   KV_CACHE_TTL?: string;
+  /** Seconds an isolate keeps link records in memory in front of KV (default 5; 0 = off). */
+  LINK_CACHE_SECONDS?: string;
   /** Milliseconds before a Redis call on the redirect path gives up and fails open. */
   REDIS_TIMEOUT_MS?: string;
   /** Requests per second: per IP on key endpoints, per IP on the API, per API key. */

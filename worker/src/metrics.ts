@@ -69,8 +69,5 @@ export const failedOpen = {
   api: failOpen.labels("api"),
   key: failOpen.labels("key"),
 };
-export const redisFailure = {
-  clickCount: redisFailures.labels("click_count"),
-  clickLimit: redisFailures.labels("click_limit"),
-};
+export const redisFailure = { clickLimit: redisFailures.labels("click_limit") };
 export const queueSendFailure = queueFailures.labels();

@@ -1,5 +1,6 @@
 import type { ClickCounter, ClickSink, LinkStore } from "@shared/ports";
 import type { Redis } from "@upstash/redis/cloudflare";
+import { CachedLinkStore } from "./adapters/cached-link-store";
 import { KvLinkStore } from "./adapters/kv-link-store";
 import { QueueClickSink } from "./adapters/queue-click-sink";
 import { createRedis } from "./adapters/redis";
@@ -26,7 +27,7 @@ export function runtimeFor(env: Env): Runtime {
   const redis = createRedis(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, config.redisTimeoutMs);
   const runtime: Runtime = {
     config,
-    links: new KvLinkStore(env.LINKS, config.kvCacheTtl),
+    links: new CachedLinkStore(new KvLinkStore(env.LINKS, config.kvCacheTtl), config.linkCacheMs),
     counter: new RedisClickCounter(redis),
     clicks: new QueueClickSink(env.CLICKS),
     redis,

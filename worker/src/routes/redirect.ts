@@ -13,8 +13,9 @@ const CACHE_CONTROL = "private, max-age=0, no-cache";
 const gone = (detail: string) => new ProblemError(410, "link-gone", "Link no longer available", { detail });
 
 /**
- * `GET|HEAD /:slug` — the hot path. One KV read; the click counter is awaited only
- * for links with a click limit; the click event and counter otherwise go to waitUntil.
+ * `GET|HEAD /:slug` — the hot path. At most one KV read (none when this isolate has the
+ * record); the Redis counter is awaited only for links with a click limit; the click
+ * event goes to the queue in waitUntil.
  * HEAD answers like GET but is not a click (link checkers and previews use it).
  *
  * @example app.route("/", redirect)
@@ -33,14 +34,16 @@ export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
   if (record.e !== undefined && record.e <= now) throw gone("the link has expired");
 
   const isClick = c.req.method === "GET";
+  // Only a click limit needs the count before answering; other links are counted in Redis
+  // by the aggregator once the click is stored, which keeps this path to one subrequest.
+  let counted = false;
   if (record.m !== undefined) {
     const count = await countClick(rt, slug, isClick);
+    counted = isClick && count !== null;
     // For HEAD the count is the clicks so far, so the limit is reached at equality.
     if (count !== null && (isClick ? count > record.m : count >= record.m)) {
       throw gone("the link has reached its click limit");
     }
-  } else if (isClick) {
-    ctx.waitUntil(rt.counter.increment(slug).catch(() => redisFailure.clickCount.inc()));
   }
 
   if (isClick) {
@@ -54,6 +57,7 @@ export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
       country: (c.req.raw.cf?.country as string | undefined) ?? headers.get("cf-ipcountry"),
       referrer: headers.get("referer"),
       userAgent: headers.get("user-agent"),
+      counted,
     };
     ctx.waitUntil(
       buildClickEvent(facts, c.env.VISITOR_SALT)

@@ -11,6 +11,7 @@ const facts = {
   country: "DE",
   referrer: "https://r.example/",
   userAgent: "UA",
+  counted: false,
 };
 
 describe("buildClickEvent", () => {

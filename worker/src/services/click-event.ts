@@ -12,6 +12,8 @@ export type ClickFacts = {
   country: string | null;
   referrer: string | null;
   userAgent: string | null;
+  /** The edge already incremented the Redis counter (click-limited links). */
+  counted: boolean;
 };
 
 /** Shapes the queued event; runs in waitUntil because hashing is async. */
@@ -25,6 +27,7 @@ export async function buildClickEvent(facts: ClickFacts, salt: string): Promise<
     referrer: facts.referrer ? facts.referrer.slice(0, 2048) : null,
     userAgent: facts.userAgent ? facts.userAgent.slice(0, 1024) : null,
     visitor: await visitorHash(salt, facts.ip, facts.userAgent ?? "", facts.ts),
+    counted: facts.counted,
   };
 }
 
