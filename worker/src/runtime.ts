@@ -19,10 +19,15 @@ export type Runtime = {
   missing: NegativeCache;
 };
 
-let cached: { env: Env; runtime: Runtime } | undefined;
+let cached: Runtime | undefined;
 
+/**
+ * The isolate's runtime, built from the bindings of its first request. workerd hands
+ * each request a fresh `env` object with the same bindings, so keying on the object
+ * would rebuild everything (and empty the link cache) per request.
+ */
 export function runtimeFor(env: Env): Runtime {
-  if (cached?.env === env) return cached.runtime;
+  if (cached) return cached;
   const config = readConfig(env);
   const redis = createRedis(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, config.redisTimeoutMs);
   const runtime: Runtime = {
@@ -33,6 +38,6 @@ export function runtimeFor(env: Env): Runtime {
     redis,
     missing: new NegativeCache(10_000),
   };
-  cached = { env, runtime };
+  cached = runtime;
   return runtime;
 }

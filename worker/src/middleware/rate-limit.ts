@@ -17,11 +17,11 @@ const ENV_NAME: Record<Tier, keyof Env> = {
   key: "RATE_LIMIT_KEY_PER_SECOND",
 };
 
-let limiters: { env: Env; byTier: Map<Tier, Ratelimit> } | undefined;
+/** Built once per isolate, like the runtime (see runtimeFor). */
+const limiters = new Map<Tier, Ratelimit>();
 
 function limiterFor(env: Env, tier: Tier): Ratelimit {
-  if (limiters?.env !== env) limiters = { env, byTier: new Map() };
-  let limiter = limiters.byTier.get(tier);
+  let limiter = limiters.get(tier);
   if (!limiter) {
     const raw = Number(env[ENV_NAME[tier]]);
     const perSecond = Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_PER_SECOND[tier];
@@ -34,7 +34,7 @@ function limiterFor(env: Env, tier: Tier): Ratelimit {
       timeout: rt.config.redisTimeoutMs,
       analytics: false,
     });
-    limiters.byTier.set(tier, limiter);
+    limiters.set(tier, limiter);
   }
   return limiter;
 }
