@@ -40,6 +40,7 @@ function measure(
     const instance = autocannon(
       {
         url,
+        method,
         connections: CONNECTIONS,
         duration: seconds,
         overallRate: rate,
