@@ -28,19 +28,12 @@ type Row = {
   non3xx: number;
 };
 
-function measure(
-  name: string,
-  url: string,
-  rate?: number,
-  seconds = SECONDS,
-  method: "GET" | "HEAD" = "GET",
-): Promise<Row> {
+function measure(name: string, url: string, rate?: number, seconds = SECONDS): Promise<Row> {
   return new Promise((resolve, reject) => {
     let non3xx = 0;
     const instance = autocannon(
       {
         url,
-        method,
         connections: CONNECTIONS,
         duration: seconds,
         overallRate: rate,
@@ -96,14 +89,6 @@ try {
 
   const base = await measure("(a) baseline: constant 302, workerd", `${baseline.url}/`);
   const one = await measure("(b) one replica, direct", `${replica}/${slug}`);
-  // Diagnostic: HEAD is answered like GET but records no click, so the gap to (b) is the cost of the click event.
-  const headOnly = await measure(
-    "(b′) one replica, HEAD: no click recorded",
-    `${replica}/${slug}`,
-    undefined,
-    SECONDS,
-    "HEAD",
-  );
   const lb = await measure("(c) three replicas through nginx", `${cluster.lbUrl}/${slug}`);
   const ramp: Row[] = [];
   for (const rate of RAMP)
@@ -120,7 +105,7 @@ try {
     (r.rps / base.rps).toFixed(2),
   ];
   const head = ["run", "offered req/s", "req/s", "p50 ms", "p97.5 ms", "p99 ms", "errors", "× baseline"];
-  const rows = [base, one, headOnly, lb, ...ramp].map(fmt);
+  const rows = [base, one, lb, ...ramp].map(fmt);
   const bend = ramp.find((r) => r.p99 > 10 || r.rps < Number(r.offered) * 0.95);
   const output = table(head, rows);
   console.log(`\n${output}\n`);
