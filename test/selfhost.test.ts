@@ -1,7 +1,8 @@
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "../selfhost/cluster";
-import { rollingRestart } from "../selfhost/rolling-restart";
+import { rollingRestart, smokeTest } from "../selfhost/rolling-restart";
 import { runLoad } from "./load";
 import { eventually } from "./stack";
 
@@ -64,6 +65,15 @@ describe("self-hosted cluster", () => {
     expect(result.errors).toBe(0);
     expect(Object.keys(result.byStatus)).toEqual(["302"]);
   }, 90_000);
+
+  it("rolls a replica back when the new build fails its smoke test", async () => {
+    // A build that answers every request with a constant 302 cannot create a link: the smoke test fails.
+    const broken = fileURLToPath(new URL("../bench/constant-302.js", import.meta.url));
+    const result = await rollingRestart(cluster, { bundlePath: broken, settleMs: 500 });
+    expect(result).toEqual({ replaced: 0, rolledBack: true });
+    const first = cluster.replicas[0] as NonNullable<(typeof cluster.replicas)[0]>;
+    expect(await smokeTest(first, cluster.adminToken)).toBe(true);
+  }, 60_000);
 
   it("counts every click served, exactly once, in Postgres", async () => {
     const counted = await eventually(async () => {
