@@ -3,63 +3,98 @@
  * @upstash/ratelimit run unchanged in local runs, tests and self-host. It only
  * translates: every command goes to Redis as it came.
  *
- * Protocol (as the clients use it): `POST /` with `["CMD", ...args]` → `{result}` or
- * `{error}` (400); `POST /pipeline` and `POST /multi-exec` with a list of commands →
- * a list of `{result}`/`{error}`; `Authorization: Bearer <token>`; with
- * `Upstash-Encoding: base64` every string in a result is base64 except the status "OK".
+ * Protocol, as @upstash/redis 1.39 speaks it:
+ * - `POST /` with `["SET","k","v"]` → 200 `{"result": …}`, or 400 `{"error": "ERR …"}`.
+ * - `POST /pipeline` and `POST /multi-exec` with a list of commands → 200 and a list of
+ *   `{result}`/`{error}`; multi-exec runs as MULTI/EXEC on a connection of its own.
+ * - `GET|POST /set/k/v?EX=60`: URL-decoded path segments, then query pairs, then the body.
+ * - `Authorization: Bearer <token>`, else 401 `{"error":"Unauthorized"}`. `GET /health` needs none.
+ * - With `Upstash-Encoding: base64` every string in a result is base64, except a top-level "OK".
  *
  * @example
  *   const gw = await startRedisGateway({ redisUrl: "redis://127.0.0.1:6379", token: "t" });
- *   new Redis({ url: gw.url, token: "t" });
- * CLI: REDIS_URL=… UPSTASH_TOKEN=… PORT=8079 tsx selfhost/redis-rest-gateway.ts
+ *   const redis = new Redis({ url: gw.url, token: "t" }); // @upstash/redis
+ *   await gw.close();
+ * CLI: REDIS_URL=redis://127.0.0.1:6379 UPSTASH_TOKEN=… [PORT=8079] [HOST=0.0.0.0] tsx selfhost/redis-rest-gateway.ts
  */
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import IORedis from "ioredis";
+import IORedis, { ReplyError } from "ioredis";
 import { readBody } from "./services/http";
 
-type Command = Array<string | number>;
+type Command = [name: string, ...args: string[]];
 type Reply = { result: unknown } | { error: string };
+type Answer = [status: number, body: unknown];
 
+const words = (list: string) => new Set(list.trim().split(/\s+/));
+/** Commands that would change the shared connection for every later request. */
+const CONNECTION_STATE =
+  words(`AUTH HELLO SELECT RESET QUIT MULTI EXEC DISCARD WATCH UNWATCH MONITOR SYNC PSYNC
+  SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE`);
+const CONNECTION_STATE_CLIENT = words("REPLY TRACKING CACHING SETNAME SETINFO NO-EVICT NO-TOUCH");
+/** Commands that can wait on the server; on the shared connection they would stall every request behind them. */
+const BLOCKING = words("BLPOP BRPOP BRPOPLPUSH BLMOVE BLMPOP BZPOPMIN BZPOPMAX BZMPOP WAIT WAITAOF");
+
+/** Starts the gateway (127.0.0.1 and a free port unless given); `close()` stops it and its Redis connection. */
 export async function startRedisGateway(opts: {
   redisUrl: string;
   token: string;
   port?: number;
   host?: string;
 }): Promise<{ url: string; port: number; close(): Promise<void> }> {
-  // No offline queue: while Redis is down, commands fail at once instead of piling up,
-  // so callers hit their own fail-open path quickly.
-  const redisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false };
-  const redis = new IORedis(opts.redisUrl, redisOptions);
+  // No offline queue and no retries: while Redis is down, commands fail at once
+  // instead of piling up, so callers reach their fail-open path quickly.
+  const redis = new IORedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
   await readyOrTimeout(redis, 5000);
-  const expected = `Bearer ${opts.token}`;
+  const expected = Buffer.from(`Bearer ${opts.token}`);
 
-  const server = createServer(async (req, res) => {
-    try {
-      if (req.method === "GET" && req.url === "/health") return send(res, 200, "ok");
-      if (req.headers.authorization !== expected) return send(res, 401, { error: "Unauthorized" });
-      const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
-      const path = new URL(req.url ?? "/", "http://gateway").pathname;
-      const body = await readJson(req);
-
-      if (path === "/pipeline" || path === "/multi-exec") {
-        if (!Array.isArray(body) || !body.every(isCommand))
-          return send(res, 400, { error: "ERR expected a list of commands" });
-        const replies = path === "/pipeline" ? await pipeline(redis, body) : await multiExec(redis, body);
-        return send(
-          res,
-          200,
-          replies.map((r) => encodeReply(r, base64)),
-        );
-      }
-      const command = path === "/" ? body : pathCommand(path, body);
-      if (!isCommand(command)) return send(res, 400, { error: "ERR expected a command array" });
-      const reply = await run(redis, command);
-      return send(res, "error" in reply ? 400 : 200, encodeReply(reply, base64));
-    } catch (err) {
-      send(res, 400, { error: `ERR ${(err as Error).message}` });
+  const handle = async (req: IncomingMessage): Promise<Answer> => {
+    const url = new URL(req.url ?? "/", "http://gateway");
+    if (url.pathname === "/health") return [200, "ok"];
+    const given = Buffer.from(req.headers.authorization ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return [401, { error: "Unauthorized" }];
     }
+    const base64 = req.headers["upstash-encoding"]?.toString().toLowerCase() === "base64";
+    const body = await readBody(req).catch((err: Error) => {
+      throw new BadRequest(err.message);
+    });
+
+    if (url.pathname === "/pipeline" || url.pathname === "/multi-exec") {
+      const commands = parseJson(body);
+      if (!Array.isArray(commands) || commands.length === 0 || !commands.every(isCommand)) {
+        return [400, { error: "ERR expected a non-empty JSON array of commands" }];
+      }
+      const names = commands.map(toCommand);
+      const refused = names.map(refusal).find(Boolean);
+      if (refused) return [400, { error: refused }];
+      const replies: Reply[] =
+        url.pathname === "/multi-exec"
+          ? await withOwnConnection(redis, (conn) => multiExec(conn, names))
+          : names.some(isBlocking)
+            ? await withOwnConnection(redis, (conn) => pipeline(conn, names))
+            : await pipeline(redis, names);
+      return [200, replies.map((reply) => encode(reply, base64))];
+    }
+
+    const command = url.pathname === "/" ? parseJson(body) : pathCommand(url, body);
+    if (!isCommand(command)) return [400, { error: 'ERR expected a JSON array command such as ["GET","k"]' }];
+    const normalized = toCommand(command);
+    const refused = refusal(normalized);
+    if (refused) return [400, { error: refused }];
+    const reply = isBlocking(normalized)
+      ? await withOwnConnection(redis, (conn) => run(conn, normalized))
+      : await run(redis, normalized);
+    return "error" in reply ? [400, reply] : [200, encode(reply, base64)];
+  };
+
+  const server = createServer((req, res) => {
+    handle(req).then(
+      ([status, body]) => send(res, status, body),
+      (err: Error) => send(res, ...failure(err)),
+    );
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
   const address = server.address();
@@ -76,65 +111,112 @@ export async function startRedisGateway(opts: {
   };
 }
 
-const isCommand = (value: unknown): value is Command =>
+/** Why a command is not forwarded: it would change or block the connection other requests share. */
+function refusal([name, sub]: Command): string | undefined {
+  const refused = CONNECTION_STATE.has(name) || (name === "CLIENT" && CONNECTION_STATE_CLIENT.has(sub ?? ""));
+  if (refused) return `ERR ${name}${name === "CLIENT" ? ` ${sub}` : ""} is not supported over REST`;
+}
+
+const isBlocking = ([name, ...args]: Command) =>
+  BLOCKING.has(name) ||
+  ((name === "XREAD" || name === "XREADGROUP") && args.some((a) => a.toUpperCase() === "BLOCK"));
+
+/** The client sends strings, numbers and booleans (its serializer passes them through). */
+const isCommand = (value: unknown): value is Array<string | number | boolean> =>
   Array.isArray(value) &&
   value.length > 0 &&
   typeof value[0] === "string" &&
-  value.every((v) => typeof v === "string" || typeof v === "number");
+  value.every((v) => ["string", "number", "boolean"].includes(typeof v));
 
-/** `/set/key/value` form, with an optional body as the last argument. */
-function pathCommand(path: string, body: unknown): unknown {
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-  if (body !== undefined) parts.push(typeof body === "string" ? body : JSON.stringify(body));
+/**
+ * Upper-cases the name: ioredis looks up reply transformers by exact name, and its
+ * `hgetall` one turns the flat field/value list into an object, losing binary field
+ * names and order. Redis itself does not care about case.
+ */
+const toCommand = ([name, ...args]: Array<string | number | boolean>): Command => [
+  String(name).toUpperCase(),
+  ...args.map(String),
+];
+
+/** `/set/key/value?EX=60` → `SET key value EX 60`, with a non-empty body as the last argument. */
+function pathCommand(url: URL, body: Buffer): string[] {
+  const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  for (const [key, value] of url.searchParams) parts.push(...(value ? [key, value] : [key]));
+  if (body.length > 0) parts.push(body.toString("utf8"));
   return parts;
 }
 
+/** Redis's own refusal becomes `{error}`; anything else (Redis unreachable) is thrown. */
 async function run(redis: IORedis, [name, ...args]: Command): Promise<Reply> {
   try {
-    return { result: await redis.callBuffer(String(name), ...args.map(String)) };
+    return { result: await redis.callBuffer(name, ...args) };
   } catch (err) {
-    return { error: (err as Error).message };
+    if (err instanceof ReplyError) return { error: (err as Error).message };
+    throw err;
   }
 }
 
 async function pipeline(redis: IORedis, commands: Command[]): Promise<Reply[]> {
-  const results = await redis
-    .pipeline(commands.map(([n, ...a]) => ["callBuffer", n, ...a.map(String)]))
-    .exec();
-  return (results ?? []).map(([err, result]) => (err ? { error: err.message } : { result }));
+  return toReplies(await redis.pipeline(commands.map((c) => ["callBuffer", ...c])).exec());
 }
 
-/** MULTI/EXEC on a connection of its own, so no other request's command lands inside the transaction. */
-async function multiExec(redis: IORedis, commands: Command[]): Promise<Reply[]> {
-  const conn = redis.duplicate({ enableOfflineQueue: true });
+/** MULTI/EXEC; a command Redis refuses while queueing aborts the whole transaction (EXECABORT). */
+async function multiExec(conn: IORedis, commands: Command[]): Promise<Reply[]> {
+  return toReplies(await conn.multi(commands.map((c) => ["callBuffer", ...c])).exec());
+}
+
+function toReplies(results: Array<[Error | null, unknown]> | null): Reply[] {
+  return (results ?? []).map(([err, result]) => {
+    if (!err) return { result };
+    if (err instanceof ReplyError) return { error: err.message };
+    throw err;
+  });
+}
+
+/** A short-lived connection for work that must not share one: transactions and blocking commands. */
+async function withOwnConnection<T>(redis: IORedis, work: (conn: IORedis) => Promise<T>): Promise<T> {
+  const conn = redis.duplicate({ lazyConnect: true, retryStrategy: () => null });
   conn.on("error", () => {});
   try {
-    const results = await conn.multi(commands.map(([n, ...a]) => ["callBuffer", n, ...a.map(String)])).exec();
-    return (results ?? []).map(([err, result]) => (err ? { error: err.message } : { result }));
+    await conn.connect();
+    return await work(conn);
   } finally {
     conn.disconnect();
   }
 }
 
-/** Upstash's encoding: strings (bulk or status) as base64, except the status "OK". */
-function encodeReply(reply: Reply, base64: boolean): Reply {
-  return "error" in reply ? reply : { result: encodeValue(reply.result, base64) };
+class BadRequest extends Error {}
+
+/** A bad request or Redis refusing a whole request (EXECABORT) is a 400, as Upstash answers; Redis unreachable is a 503. */
+function failure(err: Error): Answer {
+  if (err instanceof BadRequest) return [400, { error: `ERR ${err.message}` }];
+  if (err instanceof ReplyError) {
+    const causes = ((err as { previousErrors?: Error[] }).previousErrors ?? []).map((e) => e.message);
+    return [400, { error: [err.message, ...causes].join(" ") }];
+  }
+  return [503, { error: `ERR Redis unavailable: ${err.message}` }];
 }
 
-function encodeValue(value: unknown, base64: boolean): unknown {
-  if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) return value.map((v) => encodeValue(v, base64));
-  // ioredis turns HGETALL into an object; Redis (and Upstash) answer a flat field/value list.
-  if (typeof value === "object" && !Buffer.isBuffer(value)) {
-    return Object.entries(value).flatMap(([k, v]) => [encodeValue(k, base64), encodeValue(v, base64)]);
-  }
-  if (Buffer.isBuffer(value) || typeof value === "string") {
-    const buf = Buffer.isBuffer(value) ? value : Buffer.from(value);
-    if (!base64) return buf.toString("utf8");
-    return buf.length === 2 && buf.toString() === "OK" ? "OK" : buf.toString("base64");
-  }
-  return value;
+/**
+ * Mirrors the client's decoder: it base64-decodes every string except a top-level
+ * "OK", so a nested "OK" (say inside EXEC or an EVAL table) must be encoded too.
+ */
+function encode(reply: Reply, base64: boolean): Reply {
+  return "error" in reply ? reply : { result: encodeValue(reply.result, base64, true) };
 }
+
+function encodeValue(value: unknown, base64: boolean, topLevel: boolean): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number") return value;
+  if (Array.isArray(value)) return value.map((v) => encodeValue(v, base64, false));
+  // An error nested in an array reply (e.g. a Lua table holding one) has no JSON form of its own.
+  const buf = Buffer.isBuffer(value)
+    ? value
+    : Buffer.from(value instanceof Error ? value.message : String(value));
+  if (!base64) return buf.toString("utf8");
+  return topLevel && buf.equals(OK) ? "OK" : buf.toString("base64");
+}
+const OK = Buffer.from("OK");
 
 /** Waits for the first connection; a Redis that is down at start is retried in the background. */
 function readyOrTimeout(redis: IORedis, ms: number): Promise<void> {
@@ -148,29 +230,32 @@ function readyOrTimeout(redis: IORedis, ms: number): Promise<void> {
   });
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req);
-  if (body.length === 0) return undefined;
+function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {
-    throw new Error("body is not JSON");
+    throw new BadRequest("request body is not valid JSON");
   }
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
+  const json = typeof body !== "string";
   res
-    .writeHead(status, { "Content-Type": typeof body === "string" ? "text/plain" : "application/json" })
-    .end(text);
+    .writeHead(status, { "Content-Type": json ? "application/json" : "text/plain" })
+    .end(json ? JSON.stringify(body) : body);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const token = process.env.UPSTASH_TOKEN;
+  if (!token) throw new Error("set UPSTASH_TOKEN (the token clients send as `Authorization: Bearer …`)");
   const gw = await startRedisGateway({
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    token: process.env.UPSTASH_TOKEN ?? "local-dev-token",
+    token,
     port: Number(process.env.PORT ?? 8079),
     host: process.env.HOST,
   });
-  console.log(`upstash REST gateway on ${gw.url}`);
+  console.log(`Upstash REST gateway on ${gw.url} → ${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"}`);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void gw.close().then(() => process.exit(0)));
+  }
 }

@@ -1,31 +1,35 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { freePort } from "./free-port";
-import { exited, killOnExit, waitForPort } from "./processes";
+import { exited, killOnExit } from "./processes";
 
 export type RedisServer = {
   port: number;
+  /** `redis://127.0.0.1:<port>` */
   url: string;
+  /** Stops the server; the data directory stays, so `start()` can bring it back. */
   stop(): Promise<void>;
+  /** Starts it again on the same port and directory after `stop()`. */
   start(): Promise<void>;
   /** Stops and removes the data directory when it was temporary. */
   dispose(): Promise<void>;
 };
 
-function redisBinary(): string {
-  const found = spawnSync("sh", ["-c", "command -v redis-server"]).stdout?.toString().trim();
-  if (found) return found;
-  if (existsSync("/usr/bin/redis-server")) return "/usr/bin/redis-server";
-  throw new Error("redis-server is not installed: apt-get install redis-server");
-}
+const READY_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
 
 /**
- * Starts a real redis-server on 127.0.0.1 (a free port unless given). Without
- * `persist` nothing is written to disk; with it, an append-only file in `dir`.
+ * Starts a real redis-server on 127.0.0.1 (a free port unless given), in `dir` or a
+ * temporary directory. Without `persist` nothing is written to disk; with it, the
+ * append-only file and snapshots in `dir` survive `stop()`/`start()`.
  *
- * @example const redis = await startRedis(); … await redis.dispose();
+ * @example
+ *   const redis = await startRedis();
+ *   const client = new IORedis(redis.url);
+ *   await redis.dispose();
  */
 export async function startRedis(
   opts: { port?: number; dir?: string; persist?: boolean } = {},
@@ -35,23 +39,45 @@ export async function startRedis(
   const temporary = !opts.dir;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "redis-"));
   mkdirSync(dir, { recursive: true });
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
-  args.push("--appendonly", opts.persist ? "yes" : "no");
+  const logFile = join(dir, "redis.log");
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", logFile];
+  args.push(...(opts.persist ? ["--appendonly", "yes"] : ["--save", "", "--appendonly", "no"]));
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    child = spawn(binary, args, { stdio: "ignore" });
-    killOnExit(child);
-    await waitForPort(port);
+    if (child) return;
+    const started = spawn(binary, args, { stdio: "ignore" });
+    child = started;
+    killOnExit(started);
+    started.once("exit", () => {
+      if (child === started) child = undefined;
+    });
+    try {
+      await untilPong(port, started);
+    } catch (err) {
+      await stop();
+      throw new Error(`${(err as Error).message}\n${tail(logFile)}`);
+    }
   };
   const stop = async () => {
-    if (!child) return;
-    const c = child;
+    const running = child;
+    if (!running) return;
     child = undefined;
-    c.kill("SIGTERM");
-    await exited(c);
+    // SIGTERM lets Redis flush its append-only file when `persist` is on.
+    running.kill("SIGTERM");
+    const timer = setTimeout(() => running.kill("SIGKILL"), STOP_TIMEOUT_MS);
+    await exited(running);
+    clearTimeout(timer);
   };
-  await start();
+
+  if (temporary) {
+    await start().catch((err) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    });
+  } else {
+    await start();
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -62,4 +88,55 @@ export async function startRedis(
       if (temporary) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function redisBinary(): string {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter).filter(Boolean), "/usr/bin", "/usr/sbin"];
+  const found = dirs.map((d) => join(d, "redis-server")).find((path) => existsSync(path));
+  if (!found)
+    throw new Error("redis-server not found on PATH: install it with `apt-get install redis-server`");
+  return found;
+}
+
+/**
+ * Resolves once Redis answers PING on `port`. An open port is not enough: it could be
+ * another process that took the port, or a Redis still loading its data.
+ */
+async function untilPong(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode})`);
+    }
+    if (await pings(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server on port ${port} did not answer PING within ${READY_TIMEOUT_MS} ms`);
+}
+
+function pings(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+    });
+    socket.once("error", () => done(false));
+    socket.once("close", () => done(false));
+  });
+}
+
+function tail(logFile: string): string {
+  try {
+    return readFileSync(logFile, "utf8").split("\n").slice(-10).join("\n");
+  } catch {
+    return "(no redis log)";
+  }
 }
