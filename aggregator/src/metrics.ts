@@ -30,7 +30,9 @@ const repaired = registry.register(
   new Counter("aggregator_reconcile_repaired_total", "Redis counters raised to the Postgres total."),
 );
 export const counterFailure = registry
-  .register(new Counter("aggregator_redis_update_failures_total", "Batches whose Redis counter update failed."))
+  .register(
+    new Counter("aggregator_redis_update_failures_total", "Batches whose Redis counter update failed."),
+  )
   .labels();
 registry
   .register(new Gauge("aggregator_build_info", "Build information; always 1.", ["version"]))
