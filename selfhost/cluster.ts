@@ -83,7 +83,11 @@ export async function startCluster(opts: ClusterOptions = {}) {
       UPSTASH_REDIS_REST_TOKEN: gatewayToken,
     };
     const aggregatorPort = await port("aggregator");
-    const aggregator = workerd({ configPath: join(dir, "aggregator.capnp"), port: aggregatorPort });
+    const aggregator = workerd({
+      configPath: join(dir, "aggregator.capnp"),
+      port: aggregatorPort,
+      logPath: join(dir, "aggregator.log"),
+    });
     aggregator.configure(
       aggregatorConfig({
         bundlePath: relative(dir, bundles.aggregator),
@@ -114,7 +118,11 @@ export async function startCluster(opts: ClusterOptions = {}) {
     const replicas: Replica[] = [];
     for (let i = 0; i < count; i++) {
       const replicaPort = opts.replicaPorts?.[i] ?? (await freePort());
-      const proc = workerd({ configPath: join(dir, `edge-${i + 1}.capnp`), port: replicaPort });
+      const proc = workerd({
+        configPath: join(dir, `edge-${i + 1}.capnp`),
+        port: replicaPort,
+        logPath: join(dir, `edge-${i + 1}.log`),
+      });
       const reconfigure = (bundlePath: string) =>
         proc.configure(
           edgeConfig({

@@ -65,6 +65,7 @@ console.log(`
     prometheus      ${cluster.prometheus?.url ?? "(not installed: apt-get install prometheus)"}
     admin token     ${cluster.adminToken}
     rolling restart npm run selfhost:restart
+    logs            ${cluster.dir}/*.log
   Ctrl-C stops everything.
 `);
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { exited, killOnExit, waitForPort } from "./processes";
 
@@ -42,7 +42,10 @@ export function workerd(opts: { configPath: string; port: number; logPath?: stri
       writeFileSync(opts.configPath, capnp);
     },
     async start() {
-      child = spawn(workerdBinary(), ["serve", opts.configPath], { stdio: ["ignore", "inherit", "inherit"] });
+      // Logs go to a file when one is given (clusters, tests); to this terminal otherwise.
+      const out = opts.logPath ? openSync(opts.logPath, "a") : "inherit";
+      child = spawn(workerdBinary(), ["serve", opts.configPath], { stdio: ["ignore", out, out] });
+      if (typeof out === "number") closeSync(out);
       killOnExit(child);
       const started = child;
       const failed = new Promise<never>((_, reject) =>
