@@ -29,7 +29,7 @@ const COLORS = ["#73bf69", "#f2cc0c", "#5794f2", "#ff7383", "#b877d9", "#ff9830"
 const cluster = await startCluster({ prometheus: { scrapeInterval: "1s" } });
 try {
   const auth = { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" };
-  const slugs = ["launch", "docs", "pricing"];
+  const slugs = ["launch", "blog", "pricing"];
   for (const slug of slugs) {
     await fetch(`${cluster.lbUrl}/api/v1/links`, {
       method: "POST",
@@ -41,7 +41,7 @@ try {
   console.log(`generating ${SECONDS}s of traffic…`);
   const loads = [
     runLoad({ url: `${cluster.lbUrl}/launch`, rate: 400, seconds: SECONDS }),
-    runLoad({ url: `${cluster.lbUrl}/docs`, rate: 150, seconds: SECONDS }),
+    runLoad({ url: `${cluster.lbUrl}/blog`, rate: 150, seconds: SECONDS }),
     runLoad({ url: `${cluster.lbUrl}/missing-${Date.now()}`, rate: 20, seconds: SECONDS, connections: 2 }),
   ];
   setTimeout(() => cluster.replicas[2]?.kill("SIGKILL"), (SECONDS * 1000) / 2);
@@ -82,7 +82,15 @@ try {
       const v = results[0]?.value?.[1];
       inner = `<div class="stat">${v === undefined ? "–" : Number(v).toPrecision(3)}</div>`;
     } else if (p.type === "timeseries") {
-      const series = (await Promise.all((p.targets ?? []).map((t) => query(t.expr, true)))).flat();
+      const perTarget = await Promise.all((p.targets ?? []).map((t) => query(t.expr, true)));
+      // Name single unlabelled series after their query (p50/p95/p99 and the like), as Grafana's legend would.
+      const series = perTarget.flatMap((results, i) =>
+        results.map((r) =>
+          Object.keys(r.metric).length
+            ? r
+            : { ...r, metric: { query: shortName(p.targets?.[i]?.expr ?? "") } },
+        ),
+      );
       inner = chart(series, w * cell - 16, h * 30 - 40);
     } else {
       inner = `<div class="note">${p.type === "text" ? "Top links: GET /api/v1/stats" : "(table)"}</div>`;
@@ -152,4 +160,11 @@ function chart(
     .slice(0, 6)
     .join(" ");
   return `<svg width="${width}" height="${height}"><text x="2" y="10" fill="#8e8e8e" font-size="10">${vmax.toPrecision(3)}</text>${lines.join("")}</svg><div class="legend">${legend}</div>`;
+}
+
+function shortName(expr: string): string {
+  const quantile = /histogram_quantile\(([\d.]+)/.exec(expr);
+  if (quantile) return `p${Math.round(Number(quantile[1]) * 100)}`;
+  const status = /status=~"(\d)\.\."/.exec(expr);
+  return status ? `${status[1]}xx` : expr.slice(0, 40);
 }
