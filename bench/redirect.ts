@@ -115,9 +115,9 @@ try {
 
 ${SECONDS}s per run, ${CONNECTIONS} connections, autocannon in the same process tree on the same ${machine()};
 (d) offers a fixed rate for 5s per step. The baseline is a workerd worker that returns a constant 302; (b) and (c)
-run the real edge worker bundle: KV read through the self-host KV service, click counter through the Upstash REST
-gateway and click event to the Redis Streams broker (both in waitUntil), metrics. p97.5 stands in for p95
-(autocannon's percentiles).
+run the real edge worker bundle (link record from the isolate cache or the self-host KV service, click event to the
+Redis Streams broker in waitUntil, metrics) while the broker, the aggregator, Redis and Postgres ingest the clicks
+on the same cores. p97.5 stands in for p95 (autocannon's percentiles).
 
 ${output}
 
