@@ -54,7 +54,18 @@ export async function startCluster(opts: ClusterOptions = {}) {
   const gatewayToken = "selfhost-gateway-token";
   const pushToken = `push-${crypto.randomUUID()}`;
   const stops: Array<() => Promise<unknown>> = [];
-  const onStop = (fn: () => Promise<unknown>) => stops.unshift(fn);
+  /** Each stop gets 10 s, so one stuck service cannot keep Ctrl-C from finishing. */
+  const onStop = (fn: () => Promise<unknown>, name = fn.toString().slice(6, 40)) =>
+    stops.unshift(() =>
+      Promise.race([
+        fn(),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`stopping ${name} timed out`)), 10_000).unref(),
+        ),
+      ]).catch((err) => {
+        if (process.env.SELFHOST_DEBUG) console.error(String(err));
+      }),
+    );
 
   try {
     const bundles = opts.bundles ?? buildWorkers(join(dir, "bundles"));

@@ -40,7 +40,7 @@ ${servers}
       proxy_pass http://edge;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Host $host;
+      proxy_set_header Host $http_host;
       proxy_set_header X-Real-IP $remote_addr;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       # The same id on every retry of one request: the worker derives the click event id from it.
