@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { promtool } from "./promtool";
 import { ADMIN_TOKEN, type Stack, startStack } from "./stack";
 
 let stack: Stack;
@@ -8,14 +8,13 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-/** Runs `promtool check metrics` on an exposition and returns its complaints (empty when clean). */
+/** `promtool check metrics` on an exposition: its complaints, or "" when clean. */
 function promtoolCheck(text: string): string {
   try {
-    execFileSync("promtool", ["check", "metrics"], { input: text, stdio: "pipe" });
+    promtool(["check", "metrics"], text);
     return "";
   } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
-    return `${e.stdout?.toString() ?? ""}${e.stderr?.toString() ?? ""}` || e.message;
+    return (err as Error).message;
   }
 }
 

@@ -1,29 +1,12 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { promtool } from "../../test/promtool";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), "utf8");
-
-/** promtool from the repository root (same contract as selfhost/prometheus/promtool.test.ts). */
-function promtool(args: string[]): string {
-  try {
-    execFileSync("promtool", ["--version"], { stdio: "pipe" });
-  } catch {
-    throw new Error(
-      "promtool is not installed or not on PATH: install Prometheus to run these checks. CI installs it.",
-    );
-  }
-  try {
-    return execFileSync("promtool", args, { cwd: root, encoding: "utf8", stdio: "pipe" });
-  } catch (error) {
-    const e = error as { status?: number; stdout?: string; stderr?: string };
-    throw new Error(`promtool ${args.join(" ")} exited with ${e.status}\n${e.stdout ?? ""}${e.stderr ?? ""}`);
-  }
-}
 
 interface Target {
   expr?: string;

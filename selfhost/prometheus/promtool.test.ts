@@ -1,36 +1,12 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { promtool } from "../../test/promtool";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const CONFIG = "selfhost/prometheus/prometheus.yml";
 const RULES = "selfhost/prometheus/alerts.yml";
 const RULE_TESTS = "selfhost/prometheus/alerts.test.yml";
-
-function promtoolVersion(): string | undefined {
-  try {
-    return execFileSync("promtool", ["--version"], { encoding: "utf8", stdio: "pipe" });
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs promtool from the repository root; fails with promtool's own output when it exits non-zero. */
-function promtool(args: string[]): string {
-  if (promtoolVersion() === undefined) {
-    throw new Error(
-      "promtool is not installed or not on PATH: install Prometheus (e.g. `apt-get install prometheus`, " +
-        "or the release tarball from https://prometheus.io/download/) to run these checks. CI installs it.",
-    );
-  }
-  try {
-    return execFileSync("promtool", args, { cwd: root, encoding: "utf8", stdio: "pipe" });
-  } catch (error) {
-    const e = error as { status?: number; stdout?: string; stderr?: string };
-    throw new Error(`promtool ${args.join(" ")} exited with ${e.status}\n${e.stdout ?? ""}${e.stderr ?? ""}`);
-  }
-}
 
 const read = (path: string) => readFileSync(`${root}/${path}`, "utf8");
 const alertNames = () => [...read(RULES).matchAll(/^\s*-\s*alert:\s*(\S+)\s*$/gm)].map((m) => m[1]);
