@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { buildWorkers } from "../scripts/build-workers";
 import { migrateDatabase } from "../scripts/migrate";
+import { ensureDebianPackages, onPath } from "../selfhost/services/ensure-packages";
 import { type PostgresServer, startPostgres } from "../selfhost/services/postgres";
 import { type RedisServer, startRedis } from "../selfhost/services/redis";
 
@@ -26,6 +28,13 @@ let redis: RedisServer | undefined;
  * file then gets its own database, gateway, proxy and workerd (test/stack.ts).
  */
 export default async function setup(project: TestProject) {
+  // A fresh machine: install the servers the tests start (as root with apt-get; otherwise say what to install).
+  ensureDebianPackages([
+    { pkg: "postgresql", present: () => existsSync("/usr/lib/postgresql") || onPath("pg_ctl") },
+    { pkg: "redis-server", present: () => onPath("redis-server") },
+    { pkg: "nginx", present: () => onPath("nginx") || existsSync("/usr/sbin/nginx") },
+    { pkg: "prometheus", present: () => onPath("promtool") },
+  ]);
   const bundles = buildWorkers(`${process.cwd()}/dist/test`);
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   const templateUrl = await postgres.createDatabase(TEMPLATE_DB);
