@@ -1,337 +1,436 @@
 /**
- * The self-hosted stand-in for Cloudflare Queues, on a Redis stream.
- * - Producer side: answers workerd's Queue binding (`POST /message`, `POST /batch`, see
- *   RUNTIME-NOTES) and appends each message to `q:<queue>` before answering.
- * - Consumer side: reads batches through a consumer group and POSTs them to the
- *   aggregator's `/__queue/<queue>`, which answers which ids to ack and which to retry.
- *   Acks happen only after that answer (after the database commit); retried and
- *   never-answered deliveries come back after their delay or the visibility timeout;
- *   after `maxRetries` a message moves to `q:<queue>-dlq`.
+ * The self-hosted stand-in for Cloudflare Queues, on a Redis stream `q:<queue>`.
+ * - Producer side, what workerd's Queue binding sends (RUNTIME-NOTES): `POST /message`
+ *   (`X-Msg-Fmt: json|text|bytes`; v8 is refused) and `POST /batch` (base64 bodies). Each message
+ *   is XADDed before the 200 (waiting out a Redis restart), so a 200 means stored.
+ *   Also `GET /stats` and `POST /replay-dlq`.
+ * - Consumer side: a loop reads batches through the consumer group `aggregator` and POSTs them to
+ *   `consumerUrl` (aggregator/src/push-endpoint.ts), which answers `{acked, retried}`. Acked ids are
+ *   XACKed and XDELed only after that answer (after the consumer's commit); retried ids stay pending,
+ *   parked in the sorted set `q:<queue>:delayed` until due; deliveries unanswered for
+ *   `visibilityTimeoutMs` are taken back with XAUTOCLAIM. `attempts` counts deliveries (hash
+ *   `q:<queue>:attempts`); a retry on the (maxRetries+1)-th delivery goes to `q:<queue>-dlq`.
+ * - Consumer failing: the batch is retried with backoff and the loop pauses; a refused connection
+ *   costs no attempt, so an aggregator outage fills no dead-letter queue.
  *
  * @example
  *   const broker = await startQueueBroker({ redisUrl, consumerUrl: "http://127.0.0.1:8090/__queue/clicks", consumerToken });
- *   // workerd: (name = "qstore", external = (address = "127.0.0.1:" + broker.port, http = ()))
- * CLI: REDIS_URL=… PORT=8071 CONSUMER_URL=… CONSUMER_TOKEN=… tsx selfhost/queue-broker.ts
+ *   // workerd: (name = "qstore", external = (address = "127.0.0.1:<broker.port>", http = ()))
+ *   await broker.stats(); // { backlog, pending, deadLetters, oldestAgeSeconds }
+ *   await broker.close();
+ * CLI: REDIS_URL=… CONSUMER_URL=… CONSUMER_TOKEN=… [PORT=8071] [HOST=…] tsx selfhost/queue-broker.ts
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import IORedis from "ioredis";
+import IORedis, { type ChainableCommander } from "ioredis";
 import { readBody } from "./services/http";
 
 const GROUP = "aggregator";
+const MAX_BACKOFF_MS = 60_000;
+/** How long a producer request waits for a Redis that is down before it gets a 503. */
+const APPEND_TIMEOUT_MS = 30_000;
+/** fetch failures that mean the request never reached the consumer. */
+const NOT_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
-export type BrokerOptions = {
+export type QueueBrokerStats = {
+  backlog: number;
+  pending: number;
+  deadLetters: number;
+  oldestAgeSeconds: number;
+};
+export type QueueBroker = {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  stats(): Promise<QueueBrokerStats>;
+  replayDeadLetters(): Promise<number>;
+};
+
+/** A message as stored: its raw text (base64 for bytes) and content type. */
+type Stored = { body: string; type: "json" | "text" | "bytes" };
+type Message = Stored & { id: string; ts: number; attempts: number };
+type Answer = { acked: string[]; retried: Array<{ id: string; delaySeconds: number }> };
+type Entry = [id: string, fields: string[]];
+
+export async function startQueueBroker(opts: {
   redisUrl: string;
-  consumerUrl: string;
-  consumerToken: string;
   port?: number;
   host?: string;
+  /** Default "clicks": stream `q:clicks`, dead letters `q:clicks-dlq`. */
   queue?: string;
+  consumerUrl: string;
+  consumerToken: string;
   maxBatchSize?: number;
   maxBatchTimeoutMs?: number;
   maxRetries?: number;
-  /** A delivery neither acked nor retried within this is delivered again (the consumer died). */
+  /** An unanswered delivery is delivered again after this (also the consumer request's timeout). */
   visibilityTimeoutMs?: number;
-};
-
-export async function startQueueBroker(opts: BrokerOptions) {
+  /** Backoff after a consumer failure: base · 2^(attempts-1), at most 60 s. Default 1000. */
+  retryBaseDelayMs?: number;
+}): Promise<QueueBroker> {
   const queue = opts.queue ?? "clicks";
-  const stream = `q:${queue}`;
-  const dlq = `q:${queue}-dlq`;
-  const notBefore = `q:${queue}:not-before`;
+  const [stream, dlq, delayed, attemptsKey] = [
+    `q:${queue}`,
+    `q:${queue}-dlq`,
+    `q:${queue}:delayed`,
+    `q:${queue}:attempts`,
+  ];
   const maxBatch = opts.maxBatchSize ?? 100;
   const batchTimeout = opts.maxBatchTimeoutMs ?? 1000;
   const maxRetries = opts.maxRetries ?? 5;
   const visibility = opts.visibilityTimeoutMs ?? 30_000;
-  const consumer = `broker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const backoff = (n: number) =>
+    Math.min(MAX_BACKOFF_MS, (opts.retryBaseDelayMs ?? 1000) * 2 ** Math.max(0, n - 1));
+  const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
-  const redis = new IORedis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const redis = new IORedis(opts.redisUrl);
+  // XREADGROUP BLOCK holds its connection, so it gets one of its own.
   const reader = redis.duplicate();
-  // Appends fail at once while Redis is down (no offline queue), so the spool below takes over.
-  // Auto-pipelining folds the appends of concurrent requests into one round trip to Redis.
-  const producer = new IORedis(opts.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    enableAutoPipelining: true,
-  });
-  for (const r of [redis, reader, producer]) r.on("error", () => {});
-  await redis.xgroup("CREATE", stream, GROUP, "0", "MKSTREAM").catch(() => {});
+  // While Redis is down, appends wait in the offline queue instead of failing: a click sent during a
+  // short Redis restart is stored when Redis is back, and only then answered 200 (workerd sends from
+  // waitUntil, so the redirect does not wait). Past APPEND_TIMEOUT_MS the answer is a 503; the queued
+  // append still runs once Redis is back, so the message may be stored although its sender saw a failure.
+  const producer = new IORedis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const connections = [redis, reader, producer];
+  for (const conn of connections) conn.on("error", () => {});
+  // From "0", not "$": messages appended before the group existed (say Redis came back empty and a
+  // producer was first) are delivered too. Acked messages are deleted, so nothing old comes back.
+  const ensureGroup = () =>
+    redis.xgroup("CREATE", stream, GROUP, "0", "MKSTREAM").catch((err: Error) => {
+      if (!err.message.includes("BUSYGROUP")) throw err;
+    });
+  try {
+    await ensureGroup();
+  } catch (err) {
+    for (const conn of connections) conn.disconnect();
+    throw err;
+  }
 
-  /**
-   * Messages accepted while Redis was unreachable, appended once it is back: redirects
-   * keep their clicks through a Redis outage (lost only if the broker itself dies meanwhile).
-   */
-  const spool: Array<{ body: string; ts: number }> = [];
-  const append = async (messages: Array<{ body: string; ts: number }>) => {
-    await Promise.all(messages.map((m) => producer.xadd(stream, "*", "body", m.body, "ts", m.ts)));
-  };
-  const flushSpool = async () => {
-    while (spool.length) {
-      const chunk = spool.slice(0, 500);
-      await append(chunk);
-      spool.splice(0, chunk.length);
-    }
-  };
-  producer.on("ready", () => void flushSpool().catch(() => {}));
-  const spoolTimer = setInterval(() => void flushSpool().catch(() => {}), 1000);
+  async function route(req: IncomingMessage): Promise<[number, unknown]> {
+    const path = new URL(req.url ?? "/", "http://broker").pathname;
+    if (req.method === "GET" && path === "/stats") return [200, await stats()];
+    if (req.method === "POST" && path === "/replay-dlq")
+      return [200, { replayed: await replayDeadLetters() }];
+    if (req.method !== "POST" || (path !== "/message" && path !== "/batch"))
+      return [404, { error: "not found" }];
+    const raw = await readBody(req).catch((err: Error) => {
+      throw new BadRequest(err.message);
+    });
+    const messages = path === "/message" ? [decode(raw, req.headers["x-msg-fmt"])] : decodeBatch(raw);
+    const tx = producer.multi();
+    const ts = Date.now();
+    for (const m of messages) tx.xadd(stream, "*", "body", m.body, "type", m.type, "ts", ts);
+    const results = await within(APPEND_TIMEOUT_MS, tx.xlen(stream).exec());
+    const failed = results?.find(([err]) => err)?.[0];
+    if (!results || failed) throw failed ?? new Error("append aborted");
+    const backlogCount = Number(results.at(-1)?.[1] ?? 0);
+    // workerd's Queue binding throws in the caller unless the answer has this shape.
+    return [200, { metadata: { metrics: { backlogCount, backlogBytes: 0, oldestMessageTimestamp: 0 } } }];
+  }
 
-  // Producer side.
-  const server = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url ?? "/", "http://broker");
-      if (req.method === "GET" && url.pathname === "/stats")
-        return void res.writeHead(200).end(JSON.stringify(await stats()));
-      if (req.method === "POST" && url.pathname === "/replay-dlq") {
-        return void res.writeHead(200).end(JSON.stringify({ replayed: await replayDeadLetters() }));
-      }
-      const body = await readBody(req);
-      let messages: string[];
-      if (url.pathname === "/message") messages = [body.toString("utf8")];
-      else if (url.pathname === "/batch") messages = decodeBatch(body);
-      else return void res.writeHead(404).end();
-      const accepted = messages.map((body) => ({ body, ts: Date.now() }));
-      if (spool.length) spool.push(...accepted);
-      else await append(accepted).catch(() => spool.push(...accepted));
-      // workerd's Queue binding throws unless the answer has this shape.
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(
-        JSON.stringify({
-          metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: 0 } },
-        }),
-      );
-    } catch (err) {
-      res.writeHead(err instanceof BadRequest ? 400 : 503).end((err as Error).message);
-    }
+  // The append is not tied to the request: a client that goes away mid-way still gets its messages stored.
+  const server = createServer((req, res) => {
+    route(req).then(
+      ([status, body]) => send(res, status, body),
+      (err: Error) => send(res, err instanceof BadRequest ? 400 : 503, { error: err.message }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
 
-  // Consumer side.
   let running = true;
+  let wake = () => {};
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  let failures = 0; // consecutive batches the consumer did not take
+  let cursor = "0-0"; // XAUTOCLAIM walks the whole pending list over successive loops
   const loop = (async () => {
     while (running) {
       try {
-        await deliverOnce();
-      } catch {
-        await sleep(500);
+        const wait = await deliverOnce();
+        if (wait > 0 && running) await pause(wait);
+      } catch (err) {
+        // Redis restarted empty: the group is gone with the stream.
+        if ((err as Error).message?.includes("NOGROUP")) await ensureGroup().catch(() => {});
+        if (running) await pause(500);
       }
     }
   })();
 
-  async function deliverOnce(): Promise<void> {
-    const due = await reclaim();
-    const fresh =
-      due.length < maxBatch ? await readNew(maxBatch - due.length, due.length ? 1 : batchTimeout) : [];
-    const batch = [...due, ...fresh];
-    if (batch.length === 0) return;
-    const counts = await deliveryCounts(batch.map((m) => m.id));
-    const dead = batch.filter((m) => (counts.get(m.id) ?? 1) > maxRetries + 1);
-    for (const m of dead) await deadLetter(m, counts.get(m.id) ?? 0);
-    const live = batch.filter((m) => !dead.includes(m));
-    if (live.length === 0) return;
+  /** Claims, reads and delivers one batch; returns how long to pause before the next. */
+  async function deliverOnce(): Promise<number> {
+    const entries = await claimDue();
+    if (entries.length < maxBatch) entries.push(...(await claimExpired(maxBatch - entries.length)));
+    if (entries.length < maxBatch)
+      entries.push(...(await readNew(maxBatch - entries.length, !entries.length)));
+    if (entries.length === 0) return 0;
+    // Counted before the delivery: a broker that dies mid-delivery has still used up an attempt.
+    const counts = await redis.pipeline(entries.map(([id]) => ["hincrby", attemptsKey, id, 1])).exec();
+    const batch = entries.map((e, i) => toMessage(e, Number(counts?.[i]?.[1] ?? 1)));
+    const exhausted = batch.filter((m) => m.attempts > maxRetries + 1);
+    // Their last counted delivery never happened; the dead letter records the ones that did.
+    const spent = exhausted.map((m) => ({ ...m, attempts: m.attempts - 1 }));
+    if (spent.length) await deadLetter(redis.multi(), spent).exec();
+    const live = batch.filter((m) => m.attempts <= maxRetries + 1);
+    if (live.length === 0) return 0;
+
+    const outcome = await post(live);
+    if (typeof outcome === "object") {
+      failures = 0;
+      await settle(live, outcome);
+      return 0;
+    }
+    const wait = backoff(++failures);
+    if (outcome === "unreached") {
+      const tx = redis.multi();
+      for (const m of live) tx.hincrby(attemptsKey, m.id, -1).zadd(delayed, Date.now() + wait, m.id);
+      await tx.exec();
+    } else if (outcome === "failed") {
+      const retried = live.map((m) => ({ id: m.id, delaySeconds: backoff(m.attempts) / 1000 }));
+      await settle(live, { acked: [], retried });
+    } // "unanswered": left pending; XAUTOCLAIM takes it back once the visibility timeout has passed.
+    return wait;
+  }
+
+  /** Retried messages whose delay has passed. */
+  async function claimDue(): Promise<Entry[]> {
+    const ids = await redis.zrangebyscore(delayed, "-inf", Date.now(), "LIMIT", 0, maxBatch);
+    if (ids.length === 0) return [];
+    // ZREM decides who takes an id when two brokers run side by side (a rolling restart).
+    const removed = await redis.pipeline(ids.map((id) => ["zrem", delayed, id])).exec();
+    const mine = ids.filter((_, i) => removed?.[i]?.[1] === 1);
+    return mine.length ? entriesOf(await redis.xclaim(stream, GROUP, consumer, 0, ...mine)) : [];
+  }
+
+  /** Deliveries unanswered for the visibility timeout, except retries still waiting out a longer delay. */
+  async function claimExpired(count: number): Promise<Entry[]> {
+    const reply = await redis.xautoclaim(stream, GROUP, consumer, visibility, cursor, "COUNT", count);
+    const [next, claimed] = reply as [string, unknown];
+    cursor = next;
+    const entries = entriesOf(claimed);
+    if (entries.length === 0) return [];
+    // The claim reset their idle time, so a parked retry is looked at again only after another timeout.
+    const parked = await redis.zmscore(delayed, ...entries.map(([id]) => id));
+    return entries.filter((_, i) => parked[i] === null);
+  }
+
+  async function readNew(count: number, block: boolean): Promise<Entry[]> {
+    const wait = block ? ["BLOCK", batchTimeout] : [];
+    const args = ["GROUP", GROUP, consumer, "COUNT", count, ...wait, "STREAMS", stream, ">"];
+    const res = (await reader.call("XREADGROUP", ...args)) as Array<[string, unknown]> | null;
+    return entriesOf(res?.[0]?.[1]);
+  }
+
+  async function post(batch: Message[]): Promise<Answer | "unreached" | "failed" | "unanswered"> {
     const s = await stats();
-    let answer: { acked: string[]; retried: Array<{ id: string; delaySeconds: number }> };
+    let res: Response;
     try {
-      const res = await fetch(opts.consumerUrl, {
+      res = await fetch(opts.consumerUrl, {
         method: "POST",
         headers: { Authorization: `Bearer ${opts.consumerToken}`, "Content-Type": "application/json" },
         body: JSON.stringify({
-          messages: live.map((m) => ({
-            id: m.id,
-            body: m.body,
-            attempts: counts.get(m.id) ?? 1,
-            timestamp: m.ts,
+          messages: batch.map(({ id, attempts, ts, ...m }) => ({
+            id,
+            body: parseBody(m),
+            attempts,
+            timestamp: ts,
           })),
           backlog: { [queue]: s.backlog + s.pending, [`${queue}-dlq`]: s.deadLetters },
           lagSeconds: s.oldestAgeSeconds,
         }),
+        // Past the visibility timeout the batch is due for redelivery anyway.
+        signal: AbortSignal.timeout(visibility),
       });
-      if (!res.ok) throw new Error(`consumer answered ${res.status}`);
-      answer = (await res.json()) as typeof answer;
-    } catch {
-      // Consumer unreachable: every message waits and comes back with backoff.
-      answer = {
-        acked: [],
-        retried: live.map((m) => ({ id: m.id, delaySeconds: backoffSeconds(counts.get(m.id) ?? 1) })),
-      };
-      await sleep(200);
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code ?? "";
+      return NOT_REACHED.has(code) ? "unreached" : "unanswered";
     }
-    const multi = redis.multi();
-    if (answer.acked.length)
-      multi
-        .xack(stream, GROUP, ...answer.acked)
-        .xdel(stream, ...answer.acked)
-        .hdel(notBefore, ...answer.acked);
-    for (const r of answer.retried) multi.hset(notBefore, r.id, Date.now() + r.delaySeconds * 1000);
-    await multi.exec();
+    const answer = (await res.json().catch(() => undefined)) as Partial<Answer> | undefined;
+    if (!res.ok || !Array.isArray(answer?.acked) || !Array.isArray(answer?.retried)) return "failed";
+    return answer as Answer;
   }
 
-  /** Pending deliveries that are due again: retried ones past their delay, or never answered within the visibility timeout. */
-  async function reclaim(): Promise<Message[]> {
-    const pending = (await redis.xpending(stream, GROUP, "-", "+", maxBatch * 4)) as Array<
-      [string, string, number, number]
-    >;
-    if (pending.length === 0) return [];
-    const times = await redis.hmget(notBefore, ...pending.map((p) => p[0]));
-    const now = Date.now();
-    const due = pending
-      .filter(([, , idle], i) => {
-        const at = times[i];
-        return at ? Number(at) <= now : idle >= visibility;
-      })
-      .map((p) => p[0])
-      .slice(0, maxBatch);
-    if (due.length === 0) return [];
-    const claimed = (await redis.xclaim(stream, GROUP, consumer, 0, ...due)) as RawEntry[];
-    await redis.hdel(notBefore, ...due);
-    return claimed.filter((e) => e?.[1]).map(toMessage);
+  /** Applies the consumer's answer; ids it did not mention stay pending until the visibility timeout. */
+  async function settle(batch: Message[], answer: Answer): Promise<void> {
+    const byId = new Map(batch.map((m) => [m.id, m]));
+    const acked = new Set(answer.acked.map(String).filter((id) => byId.has(id)));
+    const tx = redis.multi();
+    if (acked.size)
+      tx.xack(stream, GROUP, ...acked)
+        .xdel(stream, ...acked)
+        .hdel(attemptsKey, ...acked);
+    const dead: Message[] = [];
+    for (const { id, delaySeconds } of answer.retried) {
+      const m = byId.get(String(id));
+      if (!m || acked.has(m.id)) continue;
+      if (m.attempts > maxRetries) dead.push(m);
+      else tx.zadd(delayed, Date.now() + Math.max(0, Number(delaySeconds) || 0) * 1000, m.id);
+    }
+    await deadLetter(tx, dead).exec();
   }
 
-  async function readNew(count: number, blockMs: number): Promise<Message[]> {
-    const res = (await reader.xreadgroup(
-      "GROUP",
-      GROUP,
-      consumer,
-      "COUNT",
-      count,
-      "BLOCK",
-      blockMs,
-      "STREAMS",
-      stream,
-      ">",
-    )) as Array<[string, RawEntry[]]> | null;
-    return (res?.[0]?.[1] ?? []).map(toMessage);
+  function deadLetter(tx: ChainableCommander, batch: Message[]): ChainableCommander {
+    for (const m of batch) {
+      tx.xadd(dlq, "*", "body", m.body, "type", m.type, "ts", m.ts, "id", m.id, "attempts", m.attempts)
+        .xack(stream, GROUP, m.id)
+        .xdel(stream, m.id)
+        .hdel(attemptsKey, m.id)
+        .zrem(delayed, m.id);
+    }
+    return tx;
   }
 
-  /** How often each message was delivered, from one XPENDING over the batch's id range. */
-  async function deliveryCounts(ids: string[]): Promise<Map<string, number>> {
-    const sorted = [...ids].sort(compareIds);
-    const pending = (await redis.xpending(
-      stream,
-      GROUP,
-      sorted[0] as string,
-      sorted.at(-1) as string,
-      100_000,
-    )) as Array<[string, string, number, number]>;
-    const wanted = new Set(ids);
-    return new Map(pending.filter((p) => wanted.has(p[0])).map((p) => [p[0], p[3]]));
-  }
-
-  async function deadLetter(m: Message, attempts: number): Promise<void> {
-    await redis
-      .multi()
-      .xadd(dlq, "*", "body", JSON.stringify(m.body), "ts", m.ts, "id", m.id, "attempts", attempts)
-      .xack(stream, GROUP, m.id)
-      .xdel(stream, m.id)
-      .hdel(notBefore, m.id)
-      .exec();
-  }
-
+  /** Moves every dead letter back into the stream under a new id, so its attempts start again. */
   async function replayDeadLetters(): Promise<number> {
-    const entries = (await redis.xrange(dlq, "-", "+")) as RawEntry[];
-    for (const [id, fields] of entries) {
-      const f = fieldMap(fields);
-      await redis
-        .multi()
-        .xadd(stream, "*", "body", f.body ?? "null", "ts", f.ts ?? Date.now())
-        .xdel(dlq, id)
-        .exec();
+    let replayed = 0;
+    for (;;) {
+      const entries = entriesOf(await redis.xrange(dlq, "-", "+", "COUNT", 500));
+      if (entries.length === 0) return replayed;
+      const tx = redis.multi();
+      for (const [id, fields] of entries) {
+        const { body = "null", type = "json", ts = String(Date.now()) } = fieldMap(fields);
+        tx.xadd(stream, "*", "body", body, "type", type, "ts", ts).xdel(dlq, id);
+      }
+      await tx.exec();
+      replayed += entries.length;
     }
-    return entries.length;
   }
 
-  async function stats() {
-    const [length, summary, deadLetters] = await Promise.all([
-      redis.xlen(stream),
-      redis.xpending(stream, GROUP) as Promise<[number, string | null, string | null, unknown]>,
-      redis.xlen(dlq),
-    ]);
-    const oldest = summary[1];
+  async function stats(): Promise<QueueBrokerStats> {
+    const commands = [
+      ["xlen", stream],
+      ["xpending", stream, GROUP],
+      ["xlen", dlq],
+      ["xrange", stream, "-", "+", "COUNT", 1],
+    ];
+    const results = await redis.pipeline(commands).exec();
+    const [length, summary, deadLetters, first] = (results ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    }) as [number, [number], number, Entry[]];
     const pending = Number(summary[0] ?? 0);
-    return {
-      backlog: Math.max(0, length - pending),
-      pending,
-      deadLetters,
-      oldestAgeSeconds: oldest ? Math.max(0, (Date.now() - Number(oldest.split("-")[0])) / 1000) : 0,
-    };
+    const oldest = first[0]?.[0]; // acked messages are deleted, so the first entry is the oldest unacked
+    const oldestAgeSeconds = oldest ? Math.max(0, Date.now() - Number(oldest.split("-")[0])) / 1000 : 0;
+    return { backlog: Math.max(0, length - pending), pending, deadLetters, oldestAgeSeconds };
   }
 
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    running = false;
+    wake();
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 2000);
+    await Promise.all([loop, serverClosed]); // the in-flight batch finishes (bounded by the visibility timeout)
+    clearTimeout(force);
+    // A consumer name per start: forget ours unless it still owns pending (parked) messages.
+    const info = (await redis.xinfo("CONSUMERS", stream, GROUP).catch(() => [])) as string[][];
+    const ours = info.map(fieldMap).find((c) => c.name === consumer);
+    if (ours && Number(ours.pending) === 0)
+      await redis.xgroup("DELCONSUMER", stream, GROUP, consumer).catch(() => {});
+    for (const conn of connections) conn.disconnect();
+  };
   return {
     url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
     port,
     stats,
     replayDeadLetters,
-    /** Messages held in memory while Redis is unreachable. */
-    spooled: () => spool.length,
-    async close() {
-      running = false;
-      clearInterval(spoolTimer);
-      await flushSpool().catch(() => {});
-      producer.disconnect();
-      reader.disconnect();
-      await loop;
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      redis.disconnect();
+    close: () => {
+      closing ??= close();
+      return closing;
     },
   };
 }
 
-type RawEntry = [string, string[]];
-type Message = { id: string; body: unknown; ts: number };
-
 class BadRequest extends Error {}
 
-const fieldMap = (fields: string[]): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i] as string] = fields[i + 1] as string;
-  return out;
-};
-
-function toMessage([id, fields]: RawEntry): Message {
-  const f = fieldMap(fields);
-  let body: unknown = f.body;
-  try {
-    body = JSON.parse(f.body ?? "null");
-  } catch {
-    // a text message stays text; the consumer decides what is malformed
+/** One message body in the format workerd announced; v8 (the default without a format) is refused. */
+function decode(raw: Buffer, format: string | string[] | undefined): Stored {
+  if (format === "json") {
+    const text = raw.toString("utf8");
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new BadRequest("message body is not valid JSON");
+    }
+    return { body: text, type: "json" };
   }
-  return { id, body, ts: Number(f.ts ?? Date.now()) };
+  if (format === "text") return { body: raw.toString("utf8"), type: "text" };
+  if (format === "bytes") return { body: raw.toString("base64"), type: "bytes" };
+  throw new BadRequest(`message format ${format ?? "v8"} is not supported: send with contentType "json"`);
 }
 
-/** `POST /batch` bodies: base64-encoded messages, JSON or text. */
-function decodeBatch(raw: Buffer): string[] {
-  const parsed = JSON.parse(raw.toString("utf8")) as {
-    messages?: Array<{ body: string; contentType?: string }>;
-  };
-  if (!Array.isArray(parsed.messages)) throw new BadRequest("messages must be a list");
-  return parsed.messages.map((m) => {
-    if (m.contentType === "v8") throw new BadRequest("v8-serialized messages are not supported; send JSON");
-    const text = Buffer.from(m.body, "base64").toString("utf8");
-    return m.contentType === "text" ? JSON.stringify(text) : text;
+function decodeBatch(raw: Buffer): Stored[] {
+  let parsed: { messages?: Array<{ body?: unknown; contentType?: string }> };
+  try {
+    parsed = JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new BadRequest("batch is not valid JSON");
+  }
+  if (!Array.isArray(parsed?.messages)) throw new BadRequest("batch.messages must be a list");
+  return parsed.messages.map((m) => decode(Buffer.from(String(m?.body ?? ""), "base64"), m?.contentType));
+}
+
+function parseBody(m: Stored): unknown {
+  if (m.type !== "json") return m.body;
+  try {
+    return JSON.parse(m.body);
+  } catch {
+    return m.body;
+  }
+}
+
+function toMessage([id, fields]: Entry, attempts: number): Message {
+  const f = fieldMap(fields);
+  const type = f.type === "text" || f.type === "bytes" ? f.type : "json";
+  return { id, body: f.body ?? "null", type, ts: Number(f.ts) || Date.now(), attempts };
+}
+
+/** Stream entries from a reply, without the holes older Redis versions leave for deleted ids. */
+const entriesOf = (reply: unknown): Entry[] =>
+  (Array.isArray(reply) ? reply : []).filter((e): e is Entry => Array.isArray(e) && Array.isArray(e[1]));
+
+function fieldMap(fields: unknown[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[String(fields[i])] = String(fields[i + 1]);
+  return out;
+}
+
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
   });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Stream ids are "ms-seq": compare numerically, not as strings. */
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split("-").map(Number) as [number, number];
-  const [bm, bs] = b.split("-").map(Number) as [number, number];
-  return am - bm || as - bs;
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
 }
-
-const backoffSeconds = (attempts: number) => Math.min(60, 2 ** Math.max(0, attempts - 1));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { CONSUMER_URL, CONSUMER_TOKEN } = process.env;
+  if (!CONSUMER_URL || !CONSUMER_TOKEN) {
+    throw new Error("set CONSUMER_URL (e.g. http://127.0.0.1:8090/__queue/clicks) and CONSUMER_TOKEN");
+  }
   const broker = await startQueueBroker({
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     port: Number(process.env.PORT ?? 8071),
     host: process.env.HOST,
-    consumerUrl: process.env.CONSUMER_URL ?? "http://127.0.0.1:8090/__queue/clicks",
-    consumerToken: process.env.CONSUMER_TOKEN ?? "",
+    consumerUrl: CONSUMER_URL,
+    consumerToken: CONSUMER_TOKEN,
   });
-  console.log(`queue broker on ${broker.url}`);
+  console.log(`queue broker on ${broker.url} → ${CONSUMER_URL}`);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void broker.close().then(() => process.exit(0)));
+  }
 }
