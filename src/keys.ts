@@ -14,7 +14,3 @@ export const RATE_LIMIT_PREFIX = "rl";
 
 /** Rate-limit prefix for one tier (`rl:strict`, `rl:api`, `rl:key`). */
 export const rateLimitPrefix = (tier: string): string => `${RATE_LIMIT_PREFIX}:${tier}`;
-
-/** Inverse of {@link clickCounterKey}, for jobs that scan counters. */
-export const slugFromClickCounterKey = (key: string): string | null =>
-  key.startsWith("clicks:") ? key.slice("clicks:".length) : null;

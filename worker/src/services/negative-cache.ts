@@ -26,8 +26,4 @@ export class NegativeCache {
     }
     this.entries.set(slug, { until: now + ttlMs, unavailable: outcome === "unavailable" });
   }
-
-  forget(slug: string): void {
-    this.entries.delete(slug);
-  }
 }
