@@ -1,0 +1,95 @@
+import type { ClickEvent } from "@shared/events";
+import { describe, expect, it } from "vitest";
+import { QueueClickSink } from "./queue-click-sink";
+
+/**
+ * A Queue binding whose sends finish when the test says so: the batching order is what
+ * is under test here. That the batches reach a real queue from real workerd request
+ * contexts is tested in test/redirect.test.ts and test/pipeline.test.ts.
+ */
+function heldQueue() {
+  const calls: Array<{ ids: string[]; finish: (err?: Error) => void }> = [];
+  const hold = (ids: string[]) =>
+    new Promise<void>((resolve, reject) =>
+      calls.push({ ids, finish: (err) => (err ? reject(err) : resolve()) }),
+    );
+  const queue = {
+    send: (e: ClickEvent) => hold([e.id]),
+    sendBatch: (batch: Iterable<MessageSendRequest<ClickEvent>>) => hold([...batch].map((m) => m.body.id)),
+  } as unknown as Queue<ClickEvent>;
+  return { queue, calls };
+}
+
+const click = (id: string) => ({ id }) as ClickEvent;
+/** Lets the waiting callers poll (every 1 ms) a few times. */
+const tick = () => new Promise((r) => setTimeout(r, 10));
+
+describe("QueueClickSink (group commit)", () => {
+  it("sends a lone click at once, and gathers the clicks that arrive meanwhile into one batch", async () => {
+    const { queue, calls } = heldQueue();
+    const sizes: number[] = [];
+    const sink = new QueueClickSink(queue, (n) => sizes.push(n));
+    const settled: string[] = [];
+    const send = (id: string) => sink.send(click(id)).then(() => settled.push(id));
+
+    const first = send("a");
+    const rest = ["b", "c", "d"].map(send);
+    await tick();
+    expect(calls.map((c) => c.ids)).toEqual([["a"]]);
+
+    calls[0]?.finish();
+    await first;
+    await tick();
+    // b, c and d wait for a's send, not for each other.
+    expect(calls.map((c) => c.ids)).toEqual([["a"], ["b", "c", "d"]]);
+    expect(settled).toEqual(["a"]);
+
+    calls[1]?.finish();
+    await Promise.all(rest);
+    expect(settled.sort()).toEqual(["a", "b", "c", "d"]);
+    expect(sizes).toEqual([1, 3]);
+
+    // Idle again: the next click goes alone and at once.
+    const later = send("e");
+    await tick();
+    expect(calls[2]?.ids).toEqual(["e"]);
+    calls[2]?.finish();
+    await later;
+  });
+
+  it("fails every click of a failed batch, and carries on with the next one", async () => {
+    const { queue, calls } = heldQueue();
+    const sink = new QueueClickSink(queue);
+    const outcome = (id: string) =>
+      sink.send(click(id)).then(
+        () => `${id}:ok`,
+        (err: Error) => `${id}:${err.message}`,
+      );
+    const a = outcome("a");
+    const b = outcome("b");
+    const c = outcome("c");
+    await tick();
+    calls[0]?.finish();
+    await tick();
+    const d = outcome("d"); // arrives while b+c are in flight
+    calls[1]?.finish(new Error("queue down"));
+    await tick();
+    expect(calls[2]?.ids).toEqual(["d"]);
+    calls[2]?.finish();
+    expect(await Promise.all([a, b, c, d])).toEqual(["a:ok", "b:queue down", "c:queue down", "d:ok"]);
+  });
+
+  it("never puts more than 100 clicks in one send", async () => {
+    const { queue, calls } = heldQueue();
+    const sink = new QueueClickSink(queue);
+    const all = Array.from({ length: 251 }, (_, i) => sink.send(click(String(i))));
+    await tick();
+    for (let i = 0; i < 4; i++) {
+      calls[i]?.finish();
+      await tick();
+    }
+    await Promise.all(all);
+    expect(calls.map((c) => c.ids.length)).toEqual([1, 100, 100, 50]);
+    expect(new Set(calls.flatMap((c) => c.ids)).size).toBe(251);
+  });
+});
