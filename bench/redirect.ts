@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startCluster } from "../selfhost/cluster";
 import { freePort } from "../selfhost/services/free-port";
 import { workerd } from "../selfhost/services/workerd";
+import { V8_FLAGS } from "../selfhost/workerd-config";
 import { machine, table, writeSection } from "./report";
 
 const AUTOCANNON = fileURLToPath(new URL("../node_modules/.bin/autocannon", import.meta.url));
@@ -86,6 +87,7 @@ baseline.configure(`using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = (modules = [ (name = "index.js", esModule = embed ${JSON.stringify(relative(dir, fileURLToPath(new URL("constant-302.js", import.meta.url))))}) ], compatibilityDate = "2026-04-20")) ],
   sockets = [ (name = "http", address = "127.0.0.1:${basePort}", http = (), service = "main") ],
+  v8Flags = [ ${V8_FLAGS.map((f) => JSON.stringify(f)).join(", ")} ],
 );`);
 await baseline.start();
 
