@@ -1,5 +1,5 @@
 import type { ClickEvent } from "@shared/events";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { QueueClickSink } from "./queue-click-sink";
 
 /**
@@ -32,20 +32,18 @@ describe("QueueClickSink (group commit)", () => {
     const settled: string[] = [];
     const send = (id: string) => sink.send(click(id)).then(() => settled.push(id));
 
-    const first = send("a");
-    const rest = ["b", "c", "d"].map(send);
+    const all = ["a", "b", "c", "d"].map(send);
     await tick();
     expect(calls.map((c) => c.ids)).toEqual([["a"]]);
 
     calls[0]?.finish();
-    await first;
     await tick();
-    // b, c and d wait for a's send, not for each other.
+    // b, c and d waited for a's send, not for each other; a's request sends them.
     expect(calls.map((c) => c.ids)).toEqual([["a"], ["b", "c", "d"]]);
-    expect(settled).toEqual(["a"]);
+    expect(settled).toEqual([]);
 
     calls[1]?.finish();
-    await Promise.all(rest);
+    await Promise.all(all);
     expect(settled.sort()).toEqual(["a", "b", "c", "d"]);
     expect(sizes).toEqual([1, 3]);
 
@@ -91,5 +89,37 @@ describe("QueueClickSink (group commit)", () => {
     await Promise.all(all);
     expect(calls.map((c) => c.ids.length)).toEqual([1, 100, 100, 50]);
     expect(new Set(calls.flatMap((c) => c.ids)).size).toBe(251);
+  });
+
+  it("takes over from a send stuck for 10 s, and gives the stuck clicks up after 15 s", async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const { queue, calls } = heldQueue();
+      const sink = new QueueClickSink(queue);
+      const outcome = (id: string) =>
+        sink.send(click(id)).then(
+          () => `${id}:ok`,
+          (err: Error) => `${id}:${err.message}`,
+        );
+      void outcome("a");
+      const b = outcome("b");
+      const c = outcome("c");
+      await vi.advanceTimersByTimeAsync(0);
+      calls[0]?.finish();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls.map((x) => x.ids)).toEqual([["a"], ["b", "c"]]); // never finishes: a cancelled request
+
+      await vi.advanceTimersByTimeAsync(12_000);
+      const d = outcome("d");
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls[2]?.ids).toEqual(["d"]);
+      calls[2]?.finish();
+      expect(await d).toBe("d:ok");
+
+      await vi.advanceTimersByTimeAsync(3_100);
+      expect(await Promise.all([b, c])).toEqual(["b:click event not sent in time", "c:click event not sent in time"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
