@@ -32,13 +32,6 @@ const redisFailures = registry.register(
 const queueFailures = registry.register(
   new Counter("edge_queue_send_failures_total", "Click events that could not be queued."),
 );
-const clickBatchSize = registry.register(
-  new Histogram(
-    "edge_click_batch_size",
-    "Click events per queue send (group commit: 1 when quiet, more under load).",
-    [1, 2, 5, 10, 25, 50, 100],
-  ),
-);
 registry
   .register(new Gauge("edge_build_info", "Build information; always 1.", ["version", "runtime"]))
   .set(1, "0.1.0", "workerd");
@@ -78,4 +71,3 @@ export const failedOpen = {
 };
 export const redisFailure = { clickLimit: redisFailures.labels("click_limit") };
 export const queueSendFailure = queueFailures.labels();
-export const observeClickBatch = clickBatchSize.labels();

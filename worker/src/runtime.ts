@@ -7,7 +7,6 @@ import { createRedis } from "./adapters/redis";
 import { RedisClickCounter } from "./adapters/redis-click-counter";
 import { type Config, readConfig } from "./config";
 import type { Env } from "./env";
-import { observeClickBatch } from "./metrics";
 import { NegativeCache } from "./services/negative-cache";
 
 /** What the routes use, built once per isolate from the bindings. */
@@ -35,7 +34,7 @@ export function runtimeFor(env: Env): Runtime {
     config,
     links: new CachedLinkStore(new KvLinkStore(env.LINKS, config.kvCacheTtl), config.linkCacheMs),
     counter: new RedisClickCounter(redis),
-    clicks: new QueueClickSink(env.CLICKS, (size) => observeClickBatch.observe(size)),
+    clicks: new QueueClickSink(env.CLICKS),
     redis,
     missing: new NegativeCache(10_000),
   };
