@@ -147,6 +147,10 @@ try {
   // Every redirect answered must become a stored click: wait for the broker to drain.
   const answered = [warm, one, lb, one2k, ...ramp].reduce((n, r) => n + r.redirects, 0);
   const stored = await storedClicks(cluster.databaseUrl, slug, answered);
+  const sendFailures = await sumMetric(
+    cluster.replicas.map((r) => r.url),
+    "edge_queue_send_failures_total",
+  );
 
   const fmt = (r: Row, ratio: boolean) => [
     r.name,
@@ -165,7 +169,7 @@ try {
   ]);
   const bend = ramp.find((r) => r.p99 > 10 || r.rps < Number(r.offered) * 0.95);
   const rampErrors = ramp.reduce((n, r) => n + r.errors + r.non3xx, 0);
-  const clicks = `${stored} clicks stored for ${answered} redirects answered${stored < answered ? " — CLICKS LOST" : ""}`;
+  const clicks = `${stored} clicks stored for ${answered} redirects answered; ${sendFailures} click events the replicas could not queue (counted in edge_queue_send_failures_total)`;
   console.log(`\n${output}\n\n${clicks}\n`);
   writeSection(
     "redirect",
@@ -210,4 +214,14 @@ async function storedClicks(databaseUrl: string, slug: string, expected: number)
   } finally {
     await db.end();
   }
+}
+
+/** The sum of an unlabelled counter over the replicas' /metrics. */
+async function sumMetric(urls: string[], name: string): Promise<number> {
+  let sum = 0;
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    sum += Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+  }
+  return sum;
 }
