@@ -11,6 +11,7 @@
  * Prints one JSON line. Usage: tsx bench/paced-load.ts <url> <rate> <seconds> [connections]
  */
 import { connect, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
 
 export type PacedResult = {
   offered: number;
@@ -27,7 +28,7 @@ const TIMEOUT_MS = 10_000;
 
 type Conn = { socket: Socket; busy: boolean; due: number; buf: Buffer; closing: boolean };
 
-export function runPaced(url: URL, rate: number, seconds: number, connections = 64): Promise<PacedResult> {
+function runPaced(url: URL, rate: number, seconds: number, connections = 64): Promise<PacedResult> {
   const request = Buffer.from(
     `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: Mozilla/5.0 bench\r\n\r\n`,
   );
@@ -45,7 +46,7 @@ export function runPaced(url: URL, rate: number, seconds: number, connections = 
   let lastDone = 0;
   const dueAt = (i: number) => start + (i * 1000) / rate;
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const idle: Conn[] = [];
     let finished = false;
     const finishIfDone = () => {
@@ -106,6 +107,14 @@ export function runPaced(url: URL, rate: number, seconds: number, connections = 
         finishIfDone();
       });
       const fail = () => {
+        if (finished) return;
+        if (!Number.isFinite(start)) {
+          // Never got all its connections: nothing to measure.
+          finished = true;
+          clearInterval(watchdog);
+          for (const other of conns) other.socket.destroy();
+          return reject(new Error(`cannot connect to ${url.host}`));
+        }
         if (c.busy) errors++;
         c.busy = false;
         const i = idle.indexOf(c);
@@ -130,7 +139,6 @@ export function runPaced(url: URL, rate: number, seconds: number, connections = 
       }
       if (connected < connections) return;
       if (sent < total) timer = setTimeout(tick, Math.max(0, dueAt(sent) - now));
-      else if (completed + errors + timeouts < total) timer = setTimeout(tick, 100);
       finishIfDone();
     };
 
@@ -143,6 +151,12 @@ export function runPaced(url: URL, rate: number, seconds: number, connections = 
           c.busy = false;
           c.socket.destroy();
         }
+      }
+      // No connection free for TIMEOUT_MS (the server is gone): the rest cannot be sent in time.
+      if (sent < total && now - dueAt(sent) > TIMEOUT_MS) {
+        timeouts += total - sent;
+        sent = total;
+        finishIfDone();
       }
     }, 250);
   });
@@ -170,7 +184,7 @@ function readResponse(c: Conn): number {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [url, rate, seconds, connections] = process.argv.slice(2);
   if (!url || !rate || !seconds) {
     console.error("usage: tsx bench/paced-load.ts <url> <rate> <seconds> [connections]");

@@ -179,8 +179,8 @@ try {
 Throughput rows: autocannon, ${SECONDS}s, ${CONNECTIONS} connections, in its own process on the same ${machine()}.
 Rows at an offered rate: \`bench/paced-load.ts\`, open loop (request i is due at i/rate and its latency counts from
 then), 5s each, 64 connections. The baseline is a workerd worker that returns a constant 302, with the same V8 flags;
-(b)–(d) run the real edge worker bundle (link record from the isolate cache, click event to the Redis Streams broker by
-group commit in waitUntil, metrics) while the broker, the aggregator, Redis and Postgres ingest the clicks on the
+(b)–(d) run the real edge worker bundle (link record from the isolate cache, one click event per redirect to the Redis Streams
+broker in waitUntil, metrics) while the broker, the aggregator, Redis and Postgres ingest the clicks on the
 same cores. ¹ p97.5 for the autocannon rows.
 
 ${output}
