@@ -1,12 +1,26 @@
+import { sha256 } from "./sha256";
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 /**
  * A salted daily hash of IP and user agent: counts unique visitors per day without
  * storing the IP, and cannot be joined across days because the day is in the input.
+ * Synchronous: it runs once per click on the redirect path.
  */
-export async function visitorHash(salt: string, ip: string, userAgent: string, ts: number): Promise<string> {
-  const day = new Date(ts).toISOString().slice(0, 10);
-  const data = new TextEncoder().encode(`${salt}|${day}|${ip}|${userAgent}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+export function visitorHash(salt: string, ip: string, userAgent: string, ts: number): string {
+  const day = utcDay(ts);
+  const digest = sha256(`${salt}|${day}|${ip}|${userAgent}`);
   let hex = "";
-  for (let i = 0; i < 16; i++) hex += (digest[i] as number).toString(16).padStart(2, "0");
+  for (let i = 0; i < 16; i++) hex += HEX[digest[i] as number];
   return hex;
+}
+
+const DAY_MS = 86_400_000;
+let cachedDay = { n: Number.NaN, text: "" };
+
+/** "YYYY-MM-DD" of `ts` in UTC; the last day is kept, as every click of a day asks for it. */
+function utcDay(ts: number): string {
+  const n = Math.floor(ts / DAY_MS);
+  if (n !== cachedDay.n) cachedDay = { n, text: new Date(n * DAY_MS).toISOString().slice(0, 10) };
+  return cachedDay.text;
 }

@@ -16,8 +16,8 @@ export type ClickFacts = {
   counted: boolean;
 };
 
-/** Shapes the queued event; runs in waitUntil because hashing is async. */
-export async function buildClickEvent(facts: ClickFacts, salt: string): Promise<ClickEvent> {
+/** Shapes the queued event. */
+export function buildClickEvent(facts: ClickFacts, salt: string): ClickEvent {
   return {
     id: (facts.requestId && uuidFromRequestId(facts.requestId)) || crypto.randomUUID(),
     linkId: facts.linkId,
@@ -26,7 +26,7 @@ export async function buildClickEvent(facts: ClickFacts, salt: string): Promise<
     country: facts.country && facts.country.length === 2 ? facts.country : null,
     referrer: facts.referrer ? facts.referrer.slice(0, 2048) : null,
     userAgent: facts.userAgent ? facts.userAgent.slice(0, 1024) : null,
-    visitor: await visitorHash(salt, facts.ip, facts.userAgent ?? "", facts.ts),
+    visitor: visitorHash(salt, facts.ip, facts.userAgent ?? "", facts.ts),
     counted: facts.counted,
   };
 }
