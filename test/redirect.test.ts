@@ -132,6 +132,22 @@ describe("GET /:slug", () => {
     expect(JSON.stringify(event)).not.toContain("203.0.113.7");
   });
 
+  it("redirects a percent-encoded slug through the router, as before the fast path", async () => {
+    const slug = uniqueSlug("pct");
+    await createLink({ url: "https://example.com/pct", slug });
+    const encoded = [...slug].map((ch) => `%${ch.charCodeAt(0).toString(16)}`).join("");
+    const res = await stack.fetch(`/${encoded}`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("https://example.com/pct");
+  });
+
+  it("answers HEAD for an unknown slug with the 404's status and headers and no body", async () => {
+    const res = await stack.fetch(`/${uniqueSlug("nohead")}`, { method: "HEAD" });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(await res.text()).toBe("");
+  });
+
   it("never treats reserved words or impossible slugs as links", async () => {
     for (const path of ["/api", "/admin", "/docs", "/API", `/${"x".repeat(65)}`, "/a%2Fb"]) {
       const res = await stack.fetch(path);

@@ -7,12 +7,14 @@ export const PROBLEM_JSON = "application/problem+json";
 
 /** Renders a problem as RFC 9457 JSON with its status and headers. */
 export function problemResponse(c: Context, problem: ProblemError): Response {
+  return problemFor(problem, new URL(c.req.url).pathname);
+}
+
+/** problemResponse without a Hono context, for the redirect's fast path. */
+export function problemFor(problem: ProblemError, pathname: string): Response {
   const headers = new Headers(problem.headers);
   headers.set("Content-Type", PROBLEM_JSON);
-  return new Response(JSON.stringify(problem.toBody(new URL(c.req.url).pathname)), {
-    status: problem.status,
-    headers,
-  });
+  return new Response(JSON.stringify(problem.toBody(pathname)), { status: problem.status, headers });
 }
 
 /** Turns zod issues into the `errors[]` of a 400, with JSON-pointer-ish paths. */
@@ -38,18 +40,22 @@ const HTTP_TITLES: Record<number, [kind: string, title: string]> = {
  *
  * @example app.onError(onError)
  */
-export const onError: ErrorHandler = (err, c) => {
-  if (err instanceof ProblemError) return problemResponse(c, err);
+export const onError: ErrorHandler = (err, c) =>
+  errorResponse(err, c.req.method, new URL(c.req.url).pathname);
+
+/** onError without a Hono context, for the redirect's fast path. */
+export function errorResponse(err: unknown, method: string, pathname: string): Response {
+  if (err instanceof ProblemError) return problemFor(err, pathname);
   if (err instanceof HTTPException && err.status < 500) {
     const [kind, title] = HTTP_TITLES[err.status] ?? ["http-error", "Request refused"];
-    return problemResponse(c, new ProblemError(err.status, kind, title, { detail: err.message }));
+    return problemFor(new ProblemError(err.status, kind, title, { detail: err.message }), pathname);
   }
-  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, err);
-  return problemResponse(
-    c,
+  console.error("unhandled error", method, pathname, err);
+  return problemFor(
     new ProblemError(500, "internal", "Internal error", { detail: "the request could not be completed" }),
+    pathname,
   );
-};
+}
 
 /** 404 for routes that do not exist, in the same shape as every other error. */
 export const onNotFound: NotFoundHandler = (c) =>

@@ -1,11 +1,11 @@
 import { isValidSlug } from "@shared/links/slug";
 import { notFound, ProblemError } from "@shared/problem";
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv, Env } from "../env";
 import { queueSendFailure, redisFailure } from "../metrics";
 import { runtimeFor } from "../runtime";
 import { buildClickEvent, clientIp } from "../services/click-event";
-import { resolveLink } from "../services/resolve-link";
+import { type Background, resolveLink } from "../services/resolve-link";
 
 /** Edits must take effect: browsers and shared caches revalidate every redirect. */
 const CACHE_CONTROL = "private, max-age=0, no-cache";
@@ -13,27 +13,38 @@ const CACHE_CONTROL = "private, max-age=0, no-cache";
 const gone = (detail: string) => new ProblemError(410, "link-gone", "Link no longer available", { detail });
 
 /**
- * `GET|HEAD /:slug` — the hot path. At most one KV read (none when this isolate has the
- * record); the Redis counter is awaited only for links with a click limit; the click
- * event goes to the queue in waitUntil.
- * HEAD answers like GET but is not a click (link checkers and previews use it).
+ * `GET|HEAD /:slug` through the router: only paths the fast path in index.ts leaves to
+ * Hono get here, such as percent-encoded slugs, which Hono decodes.
  *
  * @example app.route("/", redirect)
  */
-export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
+export const redirect = new Hono<AppEnv>().get("/:slug", (c) => {
   const slug = c.req.param("slug");
   // Impossible slugs and reserved words never cost a lookup.
   if (!isValidSlug(slug)) throw notFound("no link with this slug");
+  return serveRedirect(c.req.raw, c.env, c.executionCtx, slug);
+});
 
-  const rt = runtimeFor(c.env);
-  const ctx = c.executionCtx;
-  const record = await resolveLink(rt, c.env, ctx, slug);
+/**
+ * The hot path, for a valid slug. At most one KV read (none when this isolate has the
+ * record); the Redis counter is awaited only for links with a click limit; the click
+ * event leaves in waitUntil. Throws ProblemError for 404 and 410.
+ * HEAD answers like GET but is not a click (link checkers and previews use it).
+ */
+export async function serveRedirect(
+  req: Request,
+  env: Env,
+  ctx: Background,
+  slug: string,
+): Promise<Response> {
+  const rt = runtimeFor(env);
+  const record = await resolveLink(rt, env, ctx, slug);
   if (!record || record.d) throw notFound("no link with this slug");
 
   const now = Date.now();
   if (record.e !== undefined && record.e <= now) throw gone("the link has expired");
 
-  const isClick = c.req.method === "GET";
+  const isClick = req.method === "GET";
   // Only a click limit needs the count before answering; other links are counted in Redis
   // by the aggregator once the click is stored, which keeps this path to one subrequest.
   let counted = false;
@@ -47,25 +58,23 @@ export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
   }
 
   if (isClick) {
-    const headers = c.req.raw.headers;
+    const headers = req.headers;
     const facts = {
       requestId: rt.config.trustRequestId ? headers.get("x-request-id") : null,
       linkId: record.id,
       slug,
       ts: now,
       ip: clientIp(headers),
-      country: (c.req.raw.cf?.country as string | undefined) ?? headers.get("cf-ipcountry"),
+      country: (req.cf?.country as string | undefined) ?? headers.get("cf-ipcountry"),
       referrer: headers.get("referer"),
       userAgent: headers.get("user-agent"),
       counted,
     };
     ctx.waitUntil(
-      buildClickEvent(facts, c.env.VISITOR_SALT)
-        .then((event) => rt.clicks.send(event))
-        .catch((err) => {
-          queueSendFailure.inc();
-          console.error("click event not queued", err);
-        }),
+      rt.clicks.send(buildClickEvent(facts, env.VISITOR_SALT)).catch((err) => {
+        queueSendFailure.inc();
+        console.error("click event not queued", err);
+      }),
     );
   }
 
@@ -73,7 +82,7 @@ export const redirect = new Hono<AppEnv>().get("/:slug", async (c) => {
     status: record.s ?? 302,
     headers: { Location: record.u, "Cache-Control": CACHE_CONTROL },
   });
-});
+}
 
 /**
  * The only Redis call a redirect may await. Fails open (null) when Redis is slow or

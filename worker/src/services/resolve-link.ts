@@ -8,7 +8,7 @@ import { lookup } from "../metrics";
 import type { Runtime } from "../runtime";
 
 /** The part of the execution context this needs. */
-type Background = { waitUntil(promise: Promise<unknown>): void };
+export type Background = { waitUntil(promise: Promise<unknown>): void };
 
 /**
  * Finds the record for a slug: KV first (one read); on a miss, Postgres with a short
