@@ -133,6 +133,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
         configPath: join(dir, `edge-${i + 1}.capnp`),
         port: replicaPort,
         logPath: join(dir, `edge-${i + 1}.log`),
+        shipClicksTo: broker.appendJson,
       });
       const reconfigure = (bundlePath: string) =>
         proc.configure(

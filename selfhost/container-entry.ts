@@ -1,13 +1,15 @@
 /**
  * Entry point of the edge and aggregator containers in docker-compose.test.yml: writes
  * the workerd config for its role from the environment, then runs workerd in the
- * foreground (so the container stops with it).
+ * foreground (so the container stops with it). An edge's stdout goes through the click
+ * shipper, which posts its click lines to the broker (CLICK_SINK=stdout).
  *   tsx selfhost/container-entry.ts edge|aggregator
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { postToBroker, shipClicks } from "./click-shipper";
 import { workerdBinary } from "./services/workerd";
 import { AGGREGATOR_VARS, aggregatorConfig, EDGE_VARS, edgeConfig } from "./workerd-config";
 
@@ -19,13 +21,14 @@ const pick = (names: readonly string[]) =>
     names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n] as string]),
   );
 
+const queueAddress = process.env.QUEUE_ADDRESS ?? "broker:8071";
 let capnp: string;
 if (role === "edge") {
   capnp = edgeConfig({
     bundlePath: relative("/tmp", `${root}dist/worker/index.js`),
     address,
     kvAddress: process.env.KV_ADDRESS ?? "kv:8070",
-    queueAddress: process.env.QUEUE_ADDRESS ?? "broker:8071",
+    queueAddress,
     vars: pick(EDGE_VARS),
   });
 } else if (role === "aggregator") {
@@ -40,6 +43,21 @@ if (role === "edge") {
 }
 const configPath = `/tmp/${role}.capnp`;
 writeFileSync(configPath, capnp);
-const child = spawn(workerdBinary(), ["serve", configPath], { stdio: "inherit" });
+const edge = role === "edge";
+const child = spawn(workerdBinary(), ["serve", configPath], {
+  stdio: ["inherit", edge ? "pipe" : "inherit", "inherit"],
+});
+const shipper =
+  edge && child.stdout
+    ? shipClicks({
+        input: child.stdout,
+        passthrough: process.stdout,
+        deliver: postToBroker(`http://${queueAddress}`),
+      })
+    : undefined;
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 1));
+child.on("exit", async (code) => {
+  // Clicks written before workerd stopped are still to be shipped.
+  await shipper?.drained();
+  process.exit(code ?? 1);
+});

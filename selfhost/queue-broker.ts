@@ -45,6 +45,8 @@ export type QueueBroker = {
   close(): Promise<void>;
   stats(): Promise<QueueBrokerStats>;
   replayDeadLetters(): Promise<number>;
+  /** Stores JSON message bodies, as `POST /batch` does, without the HTTP round (click-shipper.ts). */
+  appendJson(bodies: string[]): Promise<void>;
 };
 
 /** A message as stored: its raw text (base64 for bytes) and content type. */
@@ -118,15 +120,20 @@ export async function startQueueBroker(opts: {
       throw new BadRequest(err.message);
     });
     const messages = path === "/message" ? [decode(raw, req.headers["x-msg-fmt"])] : decodeBatch(raw);
+    const backlogCount = await append(messages);
+    // workerd's Queue binding throws in the caller unless the answer has this shape.
+    return [200, { metadata: { metrics: { backlogCount, backlogBytes: 0, oldestMessageTimestamp: 0 } } }];
+  }
+
+  /** XADDs `messages` in one round trip; returns the stream's length. */
+  async function append(messages: Stored[]): Promise<number> {
     const tx = producer.multi();
     const ts = Date.now();
     for (const m of messages) tx.xadd(stream, "*", "body", m.body, "type", m.type, "ts", ts);
     const results = await within(APPEND_TIMEOUT_MS, tx.xlen(stream).exec());
     const failed = results?.find(([err]) => err)?.[0];
     if (!results || failed) throw failed ?? new Error("append aborted");
-    const backlogCount = Number(results.at(-1)?.[1] ?? 0);
-    // workerd's Queue binding throws in the caller unless the answer has this shape.
-    return [200, { metadata: { metrics: { backlogCount, backlogBytes: 0, oldestMessageTimestamp: 0 } } }];
+    return Number(results.at(-1)?.[1] ?? 0);
   }
 
   // The append is not tied to the request: a client that goes away mid-way still gets its messages stored.
@@ -343,6 +350,9 @@ export async function startQueueBroker(opts: {
     port,
     stats,
     replayDeadLetters,
+    appendJson: async (bodies) => {
+      await append(bodies.map((body) => ({ body, type: "json" })));
+    },
     close: () => {
       closing ??= close();
       return closing;

@@ -58,7 +58,11 @@ const worker :Workerd.Worker = (
 `;
 }
 
-/** One edge replica: KV and queue bindings served by the local KV service and broker. */
+/**
+ * One edge replica: KV and queue bindings served by the local KV service and broker.
+ * Clicks leave as stdout lines (CLICK_SINK=stdout), so whoever runs this workerd must
+ * ship them: `workerd({ shipClicksTo })` or selfhost/container-entry.ts.
+ */
 export function edgeConfig(opts: {
   bundlePath: string;
   address: string;
@@ -73,7 +77,7 @@ export function edgeConfig(opts: {
     bindings: [
       '(name = "LINKS", kvNamespace = "kvstore")',
       '(name = "CLICKS", queue = "qstore")',
-      ...textBindings(opts.vars),
+      ...textBindings({ CLICK_SINK: "stdout", ...opts.vars }),
     ],
     externals: [
       { name: "kvstore", address: opts.kvAddress },
@@ -117,6 +121,7 @@ export const EDGE_VARS = [
   "CORS_ORIGINS",
   "METRICS_TOKEN",
   "HEALTH_DETAILED_PUBLIC",
+  "CLICK_SINK",
 ] as const;
 
 export const AGGREGATOR_VARS = [

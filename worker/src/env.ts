@@ -4,6 +4,8 @@ import type { ClickEvent } from "@shared/events";
 export type Env = {
   LINKS: KVNamespace;
   CLICKS: Queue<ClickEvent>;
+  /** Self-host only: "stdout" writes clicks as lines for selfhost/click-shipper.ts instead of CLICKS. */
+  CLICK_SINK?: string;
   /** Postgres (Neon in production). */
   DATABASE_URL: string;
   /** Local and self-host only: host:port/path of the WebSocket-to-TCP proxy for the Neon driver. */

@@ -5,6 +5,7 @@ import { KvLinkStore } from "./adapters/kv-link-store";
 import { QueueClickSink } from "./adapters/queue-click-sink";
 import { createRedis } from "./adapters/redis";
 import { RedisClickCounter } from "./adapters/redis-click-counter";
+import { StdoutClickSink } from "./adapters/stdout-click-sink";
 import { type Config, readConfig } from "./config";
 import type { Env } from "./env";
 import { NegativeCache } from "./services/negative-cache";
@@ -34,7 +35,8 @@ export function runtimeFor(env: Env): Runtime {
     config,
     links: new CachedLinkStore(new KvLinkStore(env.LINKS, config.kvCacheTtl), config.linkCacheMs),
     counter: new RedisClickCounter(redis),
-    clicks: new QueueClickSink(env.CLICKS),
+    // Self-host ships clicks from stdout (see StdoutClickSink); Cloudflare sends each to its Queue.
+    clicks: env.CLICK_SINK === "stdout" ? new StdoutClickSink() : new QueueClickSink(env.CLICKS),
     redis,
     missing: new NegativeCache(10_000),
   };

@@ -1,0 +1,124 @@
+import { PassThrough } from "node:stream";
+import IORedis from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLICK_LINE_PREFIX } from "../src/click-line";
+import { postToBroker, RefusedBatch, shipClicks } from "./click-shipper";
+import { type QueueBroker, startQueueBroker } from "./queue-broker";
+import { type RedisServer, startRedis } from "./services/redis";
+
+let redisServer: RedisServer;
+let redis: IORedis;
+let broker: QueueBroker;
+const QUEUE = "shipper-test";
+
+beforeAll(async () => {
+  redisServer = await startRedis();
+  redis = new IORedis(redisServer.url);
+  // No consumer listens: the messages stay in the stream for the tests to read.
+  broker = await startQueueBroker({
+    redisUrl: redisServer.url,
+    queue: QUEUE,
+    consumerUrl: "http://127.0.0.1:9/none",
+    consumerToken: "t",
+  });
+});
+afterAll(async () => {
+  await broker?.close();
+  redis?.disconnect();
+  await redisServer?.dispose();
+});
+
+/** Bodies in the broker's stream whose `n` belongs to `run`, in stream order. */
+async function stored(run: string): Promise<number[]> {
+  const entries = (await redis.xrange(`q:${QUEUE}`, "-", "+")) as Array<[string, string[]]>;
+  return entries
+    .map(([, fields]) => JSON.parse(fields[fields.indexOf("body") + 1] as string))
+    .filter((b) => b.run === run)
+    .map((b) => b.n);
+}
+
+const line = (run: string, n: number) =>
+  `${CLICK_LINE_PREFIX}${JSON.stringify({ run, n, ua: "Ünïcode ✓" })}\n`;
+
+function harness(deliver: (bodies: string[]) => Promise<void>, maxPending?: number) {
+  const input = new PassThrough();
+  const log: string[] = [];
+  const passthrough = new PassThrough();
+  passthrough.on("data", (chunk: Buffer) => log.push(...chunk.toString().split("\n").filter(Boolean)));
+  const shipper = shipClicks({ input, passthrough, deliver, maxBatch: 7, maxPending });
+  return { input, log, shipper };
+}
+
+describe("shipClicks", () => {
+  it("ships every click line in order however the pipe cuts it, and passes other lines on", async () => {
+    const run = crypto.randomUUID();
+    const { input, log, shipper } = harness(broker.appendJson);
+    const text = `${Array.from({ length: 50 }, (_, n) => line(run, n)).join("")}workerd: a log line\n`;
+    // Cut at arbitrary byte offsets, also inside multi-byte characters.
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; i += 37) input.write(bytes.subarray(i, i + 37));
+    input.end();
+    await shipper.drained(5000);
+    expect(await stored(run)).toEqual(Array.from({ length: 50 }, (_, n) => n));
+    expect(log).toEqual(["workerd: a log line"]);
+    expect([shipper.shipped, shipper.dropped, shipper.pending]).toEqual([50, 0, 0]);
+  });
+
+  it("keeps a last line without its newline, drops one cut mid-JSON (a replica killed mid-write)", async () => {
+    const run = crypto.randomUUID();
+    const whole = harness(broker.appendJson);
+    whole.input.end(line(run, 1).trimEnd());
+    await whole.shipper.drained(5000);
+    const cut = harness(broker.appendJson);
+    cut.input.end(line(run, 2).slice(0, 20));
+    await cut.shipper.drained(5000);
+    expect(await stored(run)).toEqual([1]);
+    expect(cut.shipper.dropped).toBe(1);
+  });
+
+  it("holds clicks while the broker is down and ships each once when it is back", async () => {
+    const run = crypto.randomUUID();
+    let down = true;
+    let refused = 0;
+    const { input, shipper } = harness(async (bodies) => {
+      if (down) {
+        refused++;
+        throw new Error("connection refused");
+      }
+      await broker.appendJson(bodies);
+    });
+    for (let n = 0; n < 20; n++) input.write(line(run, n));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(refused).toBeGreaterThan(1);
+    expect(shipper.pending).toBe(20);
+    down = false;
+    input.end();
+    await shipper.drained(10_000);
+    expect(await stored(run)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+  });
+
+  it("drops and counts clicks past maxPending instead of blocking the replica", async () => {
+    const run = crypto.randomUUID();
+    let down = true;
+    const { input, shipper } = harness(async (bodies) => {
+      if (down) throw new Error("connection refused");
+      await broker.appendJson(bodies);
+    }, 5);
+    for (let n = 0; n < 8; n++) input.write(line(run, n));
+    await new Promise((r) => setTimeout(r, 50));
+    expect([shipper.pending, shipper.dropped]).toEqual([5, 3]);
+    down = false;
+    input.end();
+    await shipper.drained(10_000);
+    expect(await stored(run)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("posts to a broker over HTTP (Compose) and drops a batch the broker refuses", async () => {
+    const run = crypto.randomUUID();
+    const { input, shipper } = harness(postToBroker(broker.url));
+    input.end(line(run, 7));
+    await shipper.drained(5000);
+    expect(await stored(run)).toEqual([7]);
+    await expect(postToBroker(broker.url)(["{not json"])).rejects.toBeInstanceOf(RefusedBatch);
+  });
+});
