@@ -16,6 +16,7 @@ import { startCluster } from "../selfhost/cluster";
 import { freePort } from "../selfhost/services/free-port";
 import { workerd } from "../selfhost/services/workerd";
 import { V8_FLAGS } from "../selfhost/workerd-config";
+import { canPin, pin, processTree } from "./cpu-pinning";
 import type { PacedResult } from "./paced-load";
 import { machine, table, writeSection } from "./report";
 
@@ -23,6 +24,8 @@ const AUTOCANNON = fileURLToPath(new URL("../node_modules/.bin/autocannon", impo
 const PACED = fileURLToPath(new URL("paced-load.ts", import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** BENCH_QUICK=1: only the baseline and one replica, nothing written. */
+const QUICK = process.env.BENCH_QUICK === "1";
 const RAMP = (process.env.BENCH_RAMP ?? "1000,2000,3000,4000,6000,8000,10000").split(",").map(Number);
 
 type Row = {
@@ -133,64 +136,45 @@ try {
     body: JSON.stringify({ url: "https://example.com/bench", slug }),
   });
   if (created.status !== 201) throw new Error(`could not create the bench link: ${created.status}`);
-  const replica = cluster.replicas[0]?.url as string;
-  const warm = await measure("warm-up", `${replica}/${slug}`, undefined, 2);
+  const replica = cluster.replicas[0] as (typeof cluster.replicas)[number];
+  const replicaUrl = `${replica.url}/${slug}`;
+  const warm = await measure("warm-up", replicaUrl, undefined, 2);
 
+  // (a) and (b), throughput and p99 at 2k: each workerd alone on core 0, the rest of the machine on core 1.
+  const pinned = canPin();
+  if (pinned) {
+    pin(processTree(process.pid), "1");
+    pin(
+      [baseline.pid, replica.pid].filter((p) => p !== undefined),
+      "0",
+    );
+  }
   const base = await measure("(a) baseline: constant 302, workerd", `${baseline.url}/`);
-  const one = await measure("(b) one replica, direct", `${replica}/${slug}`);
-  const lb = await measure("(c) three replicas through nginx", `${cluster.lbUrl}/${slug}`);
-  const base2k = await paced("(a) baseline at 2k", `${baseline.url}/`, 2000);
-  const one2k = await paced("(b) one replica at 2k", `${replica}/${slug}`, 2000);
-  const ramp: Row[] = [];
-  for (const rate of RAMP) ramp.push(await paced("(d) ramp through nginx", `${cluster.lbUrl}/${slug}`, rate));
+  const one = await measure("(b) one replica, direct", replicaUrl);
+  const base2k = QUICK ? undefined : await paced("(a) baseline at 2k", `${baseline.url}/`, 2000);
+  const one2k = QUICK ? undefined : await paced("(b) one replica at 2k", replicaUrl, 2000);
+  if (pinned) pin(processTree(process.pid), "0,1");
 
-  // Every redirect answered must become a stored click: wait for the broker to drain.
-  const answered = [warm, one, lb, one2k, ...ramp].reduce((n, r) => n + r.redirects, 0);
-  const stored = await storedClicks(cluster.databaseUrl, slug, answered);
-  const sendFailures = await sumMetric(
-    cluster.replicas.map((r) => r.url),
-    "edge_queue_send_failures_total",
-  );
+  if (!base2k || !one2k) {
+    // A quick look while changing the hot path: (a) and (b) only, docs left as they are.
+    console.log(`\none replica: ${one.rps} req/s = ${ratio(one, base)}× the baseline (${base.rps} req/s)`);
+  } else {
+    const baseShared = pinned ? await measure("(a) baseline, all cores shared", `${baseline.url}/`) : base;
+    const oneShared = pinned ? await measure("(b) one replica, all cores shared", replicaUrl) : one;
+    const lb = await measure("(c) three replicas through nginx", `${cluster.lbUrl}/${slug}`);
+    const ramp: Row[] = [];
+    for (const rate of RAMP)
+      ramp.push(await paced("(d) ramp through nginx", `${cluster.lbUrl}/${slug}`, rate));
 
-  const fmt = (r: Row, ratio: boolean) => [
-    r.name,
-    r.offered,
-    r.rps,
-    r.p50,
-    r.p95,
-    r.p99,
-    r.errors + r.non3xx,
-    ratio ? (r.rps / base.rps).toFixed(2) : "",
-  ];
-  const head = ["run", "offered req/s", "req/s", "p50 ms", "p95 ms¹", "p99 ms", "errors", "× baseline"];
-  const output = table(head, [
-    ...[base, one, lb].map((r) => fmt(r, true)),
-    ...[base2k, one2k, ...ramp].map((r) => fmt(r, false)),
-  ]);
-  const over10 = ramp.find((r) => r.p99 > 10);
-  const short = ramp.find((r) => r.rps < Number(r.offered) * 0.95);
-  const rampErrors = ramp.reduce((n, r) => n + r.errors + r.non3xx, 0);
-  const clicks = `${stored} clicks stored for ${answered} redirects answered; ${sendFailures} click events the replicas could not queue (counted in edge_queue_send_failures_total)`;
-  console.log(`\n${output}\n\n${clicks}\n`);
-  writeSection(
-    "redirect",
-    `## Redirect path (${new Date().toISOString().slice(0, 10)})
-
-Throughput rows: autocannon, ${SECONDS}s, ${CONNECTIONS} connections, in its own process on the same ${machine()}.
-Rows at an offered rate: \`bench/paced-load.ts\`, open loop (request i is due at i/rate and its latency counts from
-then), 5s each, 64 connections. The baseline is a workerd worker that returns a constant 302, with the same V8 flags;
-(b)–(d) run the real edge worker bundle (link record from the isolate cache, one click event per redirect to the Redis Streams
-broker in waitUntil, metrics) while the broker, the aggregator, Redis and Postgres ingest the clicks on the
-same cores. ¹ p97.5 for the autocannon rows.
-
-${output}
-
-One replica reaches **${(one.rps / base.rps).toFixed(2)}×** the constant-302 baseline; three replicas through nginx
-**${(lb.rps / base.rps).toFixed(2)}×** (all on the same two cores as the load generator, so more replicas cannot add
-throughput here). At 2k req/s offered, p99 is **${one2k.p99} ms** for one replica against ${base2k.p99} ms for the
-baseline. The ramp through nginx had ${rampErrors} errors; ${over10 ? `p99 is above 10 ms from ${over10.offered} req/s offered (${over10.p99} ms)` : "p99 stayed under 10 ms"}, and ${short ? `throughput falls short of the offered rate from ${short.offered} req/s (${short.rps} served)` : "every step was served at its offered rate"}.
-Clicks: ${clicks}.`,
-  );
+    // Every redirect answered must become a stored click: wait for the pipeline to drain.
+    const answered = [warm, one, ...(pinned ? [oneShared] : []), lb, one2k, ...ramp].reduce(
+      (n, r) => n + r.redirects,
+      0,
+    );
+    const stored = await storedClicks(cluster.databaseUrl, slug, answered);
+    const dropped = cluster.replicas.reduce((n, r) => n + (r.clicks?.dropped ?? 0), 0);
+    report({ pinned, base, one, baseShared, oneShared, lb, base2k, one2k, ramp, answered, stored, dropped });
+  }
 } finally {
   await baseline.stop();
   await cluster.close();
@@ -217,12 +201,73 @@ async function storedClicks(databaseUrl: string, slug: string, expected: number)
   }
 }
 
-/** The sum of an unlabelled counter over the replicas' /metrics. */
-async function sumMetric(urls: string[], name: string): Promise<number> {
-  let sum = 0;
-  for (const url of urls) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    sum += Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
-  }
-  return sum;
+function ratio(r: Row, base: Row): string {
+  return (r.rps / base.rps).toFixed(2);
+}
+
+/** Prints the table and writes the redirect section of docs/benchmarks.md. */
+function report(r: {
+  pinned: boolean;
+  base: Row;
+  one: Row;
+  baseShared: Row;
+  oneShared: Row;
+  lb: Row;
+  base2k: Row;
+  one2k: Row;
+  ramp: Row[];
+  answered: number;
+  stored: number;
+  dropped: number;
+}): void {
+  const fmt = (row: Row, base?: Row) => [
+    row.name,
+    row.offered,
+    row.rps,
+    row.p50,
+    row.p95,
+    row.p99,
+    row.errors + row.non3xx,
+    base ? ratio(row, base) : "",
+  ];
+  const head = ["run", "offered req/s", "req/s", "p50 ms", "p95 ms¹", "p99 ms", "errors", "× baseline"];
+  const throughput = r.pinned
+    ? [
+        fmt(r.base, r.base),
+        fmt(r.one, r.base),
+        fmt(r.baseShared, r.baseShared),
+        fmt(r.oneShared, r.baseShared),
+        fmt(r.lb, r.baseShared),
+      ]
+    : [fmt(r.base, r.base), fmt(r.one, r.base), fmt(r.lb, r.base)];
+  const output = table(head, [...throughput, ...[r.base2k, r.one2k, ...r.ramp].map((row) => fmt(row))]);
+  const over10 = r.ramp.find((row) => row.p99 > 10);
+  const short = r.ramp.find((row) => row.rps < Number(row.offered) * 0.95);
+  const rampErrors = r.ramp.reduce((n, row) => n + row.errors + row.non3xx, 0);
+  const clicks = `${r.stored} clicks stored for ${r.answered} redirects answered; ${r.dropped} dropped by the replicas' click shippers`;
+  console.log(`\n${output}\n\n${clicks}\n`);
+  const pinning = r.pinned
+    ? `The first (a) and (b) rows pin each workerd alone to core 0 and everything else (load generator, click shipper,
+broker, aggregator, Redis, Postgres, the other replicas) to core 1, as a replica on a host of its own; the rows
+"all cores shared" repeat them unpinned, where the click pipeline and the load generator compete with the replica.`
+    : "Pinning was not available (one core or no taskset): every row shares all cores.";
+  writeSection(
+    "redirect",
+    `## Redirect path (${new Date().toISOString().slice(0, 10)})
+
+Throughput rows: autocannon, ${SECONDS}s, ${CONNECTIONS} connections, in its own process on the same ${machine()}.
+Rows at an offered rate: \`bench/paced-load.ts\`, open loop (request i is due at i/rate and its latency counts from
+then), 5s each, 64 connections. The baseline is a workerd worker that returns a constant 302, with the same V8 flags;
+(b)–(d) run the real edge worker bundle (link record from the isolate cache, each click written as a line to stdout
+and shipped to the Redis Streams broker in batches, metrics) while the aggregator, Redis and Postgres ingest the
+clicks. ${pinning} ¹ p97.5 for the autocannon rows.
+
+${output}
+
+One replica reaches **${ratio(r.one, r.base)}×** the constant-302 baseline${r.pinned ? ` with a core each (**${ratio(r.oneShared, r.baseShared)}×** with all cores shared)` : ""}; three replicas
+through nginx **${ratio(r.lb, r.pinned ? r.baseShared : r.base)}×** (on the same two cores as the load generator and the pipeline, so more
+replicas cannot add throughput here). At 2k req/s offered, p99 is **${r.one2k.p99} ms** for one replica against
+${r.base2k.p99} ms for the baseline. The ramp through nginx had ${rampErrors} errors; ${over10 ? `p99 is above 10 ms from ${over10.offered} req/s offered (${over10.p99} ms)` : "p99 stayed under 10 ms"}, and ${short ? `throughput falls short of the offered rate from ${short.offered} req/s (${short.rps} served)` : "every step was served at its offered rate"}.
+Clicks: ${clicks}.`,
+  );
 }
