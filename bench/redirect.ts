@@ -244,10 +244,11 @@ function report(r: {
   const over10 = r.ramp.find((row) => row.p99 > 10);
   const short = r.ramp.find((row) => row.rps < Number(row.offered) * 0.95);
   const rampErrors = r.ramp.reduce((n, row) => n + row.errors + row.non3xx, 0);
-  const clicks = `${r.stored} clicks stored for ${r.answered} redirects answered; ${r.dropped} dropped by the replicas' click shippers`;
+  // autocannon stops counting with its connections still busy; those redirects are answered and stored too.
+  const clicks = `${r.stored} clicks stored for ${r.answered} redirects counted by the load generators (autocannon leaves up to ${CONNECTIONS} per run uncounted); ${r.dropped} dropped by the replicas' click shippers`;
   console.log(`\n${output}\n\n${clicks}\n`);
   const pinning = r.pinned
-    ? `The first (a) and (b) rows pin each workerd alone to core 0 and everything else (load generator, click shipper,
+    ? `The first (a) and (b) rows and the rows at 2k pin each workerd alone to core 0 and everything else (load generator, click shipper,
 broker, aggregator, Redis, Postgres, the other replicas) to core 1, as a replica on a host of its own; the rows
 "all cores shared" repeat them unpinned, where the click pipeline and the load generator compete with the replica.`
     : "Pinning was not available (one core or no taskset): every row shares all cores.";
