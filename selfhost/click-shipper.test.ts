@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLICK_LINE_PREFIX } from "../src/click-line";
-import { postToBroker, RefusedBatch, shipClicks } from "./click-shipper";
+import { postToBroker, RefusedBatch, shipClicks, shipperMetrics } from "./click-shipper";
 import { type QueueBroker, startQueueBroker } from "./queue-broker";
 import { type RedisServer, startRedis } from "./services/redis";
 
@@ -40,12 +40,12 @@ async function stored(run: string): Promise<number[]> {
 const line = (run: string, n: number) =>
   `${CLICK_LINE_PREFIX}${JSON.stringify({ run, n, ua: "Ünïcode ✓" })}\n`;
 
-function harness(deliver: (bodies: string[]) => Promise<void>, maxPending?: number) {
+function harness(deliver: (bodies: string[]) => Promise<void>, maxPendingBytes?: number) {
   const input = new PassThrough();
   const log: string[] = [];
   const passthrough = new PassThrough();
   passthrough.on("data", (chunk: Buffer) => log.push(...chunk.toString().split("\n").filter(Boolean)));
-  const shipper = shipClicks({ input, passthrough, deliver, maxBatch: 7, maxPending });
+  const shipper = shipClicks({ input, passthrough, deliver, maxBatch: 7, maxPendingBytes });
   return { input, log, shipper };
 }
 
@@ -97,13 +97,14 @@ describe("shipClicks", () => {
     expect(await stored(run)).toEqual(Array.from({ length: 20 }, (_, n) => n));
   });
 
-  it("drops and counts clicks past maxPending instead of blocking the replica", async () => {
+  it("drops and counts clicks past its memory cap instead of blocking the replica", async () => {
     const run = crypto.randomUUID();
     let down = true;
+    const bodyBytes = line(run, 0).length - CLICK_LINE_PREFIX.length - 1;
     const { input, shipper } = harness(async (bodies) => {
       if (down) throw new Error("connection refused");
       await broker.appendJson(bodies);
-    }, 5);
+    }, 5 * bodyBytes);
     for (let n = 0; n < 8; n++) input.write(line(run, n));
     await new Promise((r) => setTimeout(r, 50));
     expect([shipper.pending, shipper.dropped]).toEqual([5, 3]);
@@ -120,5 +121,38 @@ describe("shipClicks", () => {
     await shipper.drained(5000);
     expect(await stored(run)).toEqual([7]);
     await expect(postToBroker(broker.url)(["{not json"])).rejects.toBeInstanceOf(RefusedBatch);
+  });
+
+  it("reports a drain that timed out, and counts what it gives up at stop as dropped", async () => {
+    const run = crypto.randomUUID();
+    const logged: string[] = [];
+    const input = new PassThrough();
+    const shipper = shipClicks({
+      input,
+      passthrough: new PassThrough(),
+      deliver: async () => {
+        throw new Error("connection refused");
+      },
+      log: (l) => logged.push(l),
+    });
+    input.end(line(run, 1) + line(run, 2));
+    expect(await shipper.drained(300)).toBe(false);
+    shipper.stop();
+    expect([shipper.pending, shipper.dropped]).toEqual([0, 2]);
+    expect(logged.some((l) => l.includes("2 clicks not shipped"))).toBe(true);
+    expect(await shipper.drained(1000)).toBe(true);
+  });
+});
+
+describe("shipperMetrics", () => {
+  it("renders each replica's counters as Prometheus text", () => {
+    const text = shipperMetrics([
+      { replica: "edge-1", stats: { pending: 3, shipped: 10, dropped: 0 } },
+      { replica: "edge-2", stats: { pending: 0, shipped: 7, dropped: 2 } },
+    ]);
+    expect(text).toContain('edge_click_shipper_pending{replica="edge-1"} 3\n');
+    expect(text).toContain('edge_click_shipper_shipped_total{replica="edge-2"} 7\n');
+    expect(text).toContain('edge_click_shipper_dropped_total{replica="edge-2"} 2\n');
+    expect(text).toContain("# TYPE edge_click_shipper_dropped_total counter");
   });
 });

@@ -9,22 +9,35 @@ import { CLICK_LINE_PREFIX } from "@shared/click-line";
  *
  * Group commit: the first click goes out at once, clicks read meanwhile go together when
  * that post returns, at most `maxBatch` per post. While the broker is down clicks are kept
- * and retried with backoff; past `maxPending` new ones are dropped and counted, so a long
- * outage costs clicks, never redirects (a full pipe would block the replica's writes).
+ * in memory and retried with backoff; past `maxPendingBytes` new ones are dropped and
+ * counted, so a long outage costs clicks, never redirects. Clicks held here die with this
+ * process: a kill -9 of workerd loses none, a kill of the process running the shipper
+ * loses what it holds.
  *
  * @example
  *   const shipper = shipClicks({ input: child.stdout, passthrough: log, deliver: broker.appendJson });
- *   await shipper.drained(); // after the replica exits: every line read and shipped
+ *   if (!(await shipper.drained(5000))) shipper.stop(); // after the replica exits
  */
-export type ClickShipper = {
+export type ClickShipper = ClickShipperStats & {
+  /**
+   * Resolves true once the input has ended and every click read is shipped, false if
+   * `timeoutMs` passed first (the shipper keeps trying until `stop()`).
+   */
+  drained(timeoutMs?: number): Promise<boolean>;
+  /** Gives up: clicks not shipped yet are counted as dropped and logged. */
+  stop(): void;
+};
+
+export type ClickShipperStats = {
   /** Clicks read and not yet stored by the broker. */
   readonly pending: number;
   readonly shipped: number;
-  /** Clicks lost: over `maxPending`, or lines that were not valid JSON (a replica killed mid-line). */
+  /** Clicks lost: over the memory cap, lines that were not JSON (a replica killed mid-line), or given up at stop. */
   readonly dropped: number;
-  /** Resolves once the input has ended and every click read is shipped (or `timeoutMs` passed). */
-  drained(timeoutMs?: number): Promise<void>;
 };
+
+/** 64 MB of click lines (about 250,000 typical clicks) held per replica while the broker is away. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 export function shipClicks(opts: {
   input: Readable;
@@ -32,19 +45,22 @@ export function shipClicks(opts: {
   /** Stores the JSON bodies or throws; throws RefusedBatch when retrying cannot help. */
   deliver: (bodies: string[]) => Promise<void>;
   maxBatch?: number;
-  maxPending?: number;
+  maxPendingBytes?: number;
   /** Where the shipper reports trouble (default: passthrough). */
   log?: (line: string) => void;
 }): ClickShipper {
   const maxBatch = opts.maxBatch ?? 100;
-  const maxPending = opts.maxPending ?? 200_000;
+  const maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
   const log = opts.log ?? ((line: string) => opts.passthrough.write(`${line}\n`));
   const queue: string[] = [];
-  let inFlight = 0;
+  let pendingBytes = 0;
+  let inFlight: string[] = [];
   let shipped = 0;
   let dropped = 0;
   let ended = false;
   let sending = false;
+  let stopped = false;
+  let wakeRetry = () => {};
   const idle = new Set<() => void>();
 
   let rest = "";
@@ -55,6 +71,8 @@ export function shipClicks(opts: {
     for (const line of lines) take(line);
     if (queue.length > 0) void pump();
   });
+  // A broken pipe ends the input like an exit does; the error must not take the process down.
+  opts.input.on("error", (err) => log(`click shipper: reading the replica's stdout failed: ${err.message}`));
   opts.input.once("close", () => {
     // A replica killed mid-write leaves a line without its newline.
     if (rest) take(rest);
@@ -73,11 +91,12 @@ export function shipClicks(opts: {
     if (!isJson(body)) {
       dropped++;
       log(`click shipper: dropped a click line that is not JSON (${body.length} bytes)`);
-    } else if (queue.length + inFlight >= maxPending) {
+    } else if (stopped || pendingBytes + body.length > maxPendingBytes) {
       if (dropped++ % 1000 === 0)
-        log(`click shipper: ${maxPending} clicks pending, dropping (${dropped} so far)`);
+        log(`click shipper: ${queue.length} clicks pending, dropping (${dropped} so far)`);
     } else {
       queue.push(body);
+      pendingBytes += body.length;
     }
   }
 
@@ -85,20 +104,31 @@ export function shipClicks(opts: {
     if (sending) return;
     sending = true;
     let failures = 0;
-    while (queue.length > 0) {
-      const batch = queue.splice(0, maxBatch);
-      inFlight = batch.length;
-      const outcome = await deliver(batch);
-      inFlight = 0;
+    while (queue.length > 0 && !stopped) {
+      inFlight = queue.splice(0, maxBatch);
+      const outcome = await deliver(inFlight);
+      const batch = inFlight;
+      inFlight = [];
       if (outcome !== "failed") {
         if (outcome === "stored") shipped += batch.length;
+        for (const body of batch) pendingBytes -= body.length;
         failures = 0;
         continue;
       }
       queue.unshift(...batch);
       if (failures++ % 20 === 0) log(`click shipper: broker unavailable, ${queue.length} clicks waiting`);
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(failures, 5))));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(2000, 100 * 2 ** Math.min(failures, 5)));
+        wakeRetry = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
+    // Stopped during a failed attempt: that batch came back to the queue and is lost too.
+    dropped += queue.length;
+    queue.length = 0;
+    pendingBytes = 0;
     sending = false;
     settle();
   }
@@ -125,7 +155,7 @@ export function shipClicks(opts: {
 
   return {
     get pending() {
-      return queue.length + inFlight;
+      return queue.length + inFlight.length;
     },
     get shipped() {
       return shipped;
@@ -134,27 +164,29 @@ export function shipClicks(opts: {
       return dropped;
     },
     drained(timeoutMs = 30_000) {
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(finish, timeoutMs);
-        function finish() {
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => finish(false), timeoutMs);
+        const done = () => finish(true);
+        function finish(complete: boolean) {
           clearTimeout(timer);
-          idle.delete(finish);
-          resolve();
+          idle.delete(done);
+          resolve(complete);
         }
-        idle.add(finish);
+        idle.add(done);
         settle();
       });
     },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      const lost = queue.length + inFlight.length;
+      if (lost > 0) log(`click shipper: stopped with ${lost} clicks not shipped; they are lost`);
+      // The batch in flight is counted when its attempt ends (pump).
+      dropped += queue.length;
+      queue.length = 0;
+      wakeRetry();
+    },
   };
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The broker answered that this batch can never be stored (400). */
@@ -177,4 +209,37 @@ export function postToBroker(brokerUrl: string): (bodies: string[]) => Promise<v
     if (res.status === 400) throw new RefusedBatch(text.slice(0, 200));
     if (!res.ok) throw new Error(`broker answered ${res.status}`);
   };
+}
+
+/**
+ * Prometheus text for the shippers of one or more replicas. The process that runs the
+ * shippers serves it (the runner, or each Compose edge container), since workerd's own
+ * /metrics cannot see them.
+ */
+export function shipperMetrics(replicas: Array<{ replica: string; stats: ClickShipperStats }>): string {
+  const family = (name: string, type: string, help: string, value: (s: ClickShipperStats) => number) =>
+    [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} ${type}`,
+      ...replicas.map((r) => `${name}{replica=${JSON.stringify(r.replica)}} ${value(r.stats)}`),
+    ].join("\n");
+  return `${[
+    family(
+      "edge_click_shipper_pending",
+      "gauge",
+      "Clicks read from the replica and not yet stored.",
+      (s) => s.pending,
+    ),
+    family("edge_click_shipper_shipped_total", "counter", "Clicks stored in the broker.", (s) => s.shipped),
+    family("edge_click_shipper_dropped_total", "counter", "Clicks lost by the shipper.", (s) => s.dropped),
+  ].join("\n")}\n`;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

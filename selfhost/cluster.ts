@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { buildWorkers, type WorkerBundles } from "../scripts/build-workers";
 import { migrateDatabase } from "../scripts/migrate";
+import { serveShipperMetrics } from "./click-shipper-metrics";
 import { startKvService } from "./kv-service";
 import { nginxConfig } from "./nginx-config";
 import { startQueueBroker } from "./queue-broker";
@@ -27,7 +28,10 @@ export type ClusterOptions = {
   replicas?: number;
   /** Fixed ports for a long-running cluster; free ports when left out (tests). */
   ports?: Partial<
-    Record<"lb" | "aggregator" | "gateway" | "kv" | "broker" | "wsProxy" | "redis" | "postgres", number>
+    Record<
+      "lb" | "aggregator" | "gateway" | "kv" | "broker" | "wsProxy" | "redis" | "postgres" | "shipperMetrics",
+      number
+    >
   >;
   replicaPorts?: number[];
   /** Postgres to use instead of starting one. */
@@ -150,6 +154,11 @@ export async function startCluster(opts: ClusterOptions = {}) {
     }
     await Promise.all(replicas.map((r) => r.start()));
     onStop(() => Promise.all(replicas.map((r) => r.stop())));
+    const shipperMetrics = await serveShipperMetrics(
+      await port("shipperMetrics"),
+      replicas.map((r) => ({ replica: `edge-${r.index + 1}`, stats: r.clicks })),
+    );
+    onStop(() => shipperMetrics.close());
 
     const lbPort = await port("lb");
     const nginxPrefix = join(dir, "nginx");
@@ -172,6 +181,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
           scrapeInterval: opts.prometheus.scrapeInterval,
           targets: {
             edge: replicas.map((r) => `127.0.0.1:${r.port}`),
+            "click-shipper": [`127.0.0.1:${shipperMetrics.port}`],
             aggregator: [`127.0.0.1:${aggregatorPort}`],
           },
         })

@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { postToBroker, shipClicks } from "./click-shipper";
+import { serveShipperMetrics } from "./click-shipper-metrics";
 import { workerdBinary } from "./services/workerd";
 import { AGGREGATOR_VARS, aggregatorConfig, EDGE_VARS, edgeConfig } from "./workerd-config";
 
@@ -55,9 +56,19 @@ const shipper =
         deliver: postToBroker(`http://${queueAddress}`),
       })
     : undefined;
+if (shipper) {
+  // workerd's /metrics cannot see the shipper: its counters get a port of their own.
+  const replica = process.env.REPLICA_NAME ?? process.env.HOSTNAME ?? "edge";
+  await serveShipperMetrics(
+    Number(process.env.SHIPPER_METRICS_PORT ?? 9464),
+    [{ replica, stats: shipper }],
+    "0.0.0.0",
+  );
+}
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", async (code) => {
-  // Clicks written before workerd stopped are still to be shipped.
-  await shipper?.drained();
+  // Clicks written before workerd stopped are still to be shipped; stop_grace_period in
+  // docker-compose.test.yml leaves room for this wait.
+  if (shipper && !(await shipper.drained(15_000))) shipper.stop();
   process.exit(code ?? 1);
 });

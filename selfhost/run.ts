@@ -29,6 +29,7 @@ const cluster = await startCluster({
     gateway: 8079,
     kv: 8070,
     broker: 8071,
+    shipperMetrics: 8072,
     wsProxy: 5433,
     redis: 6380,
     postgres: 5434,

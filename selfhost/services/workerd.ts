@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, createWriteStream, openSync, writeFileSync } from "node:fs";
+import { closeSync, createWriteStream, openSync, type WriteStream, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { type ClickShipper, shipClicks } from "../click-shipper";
+import { type ClickShipper, type ClickShipperStats, shipClicks } from "../click-shipper";
 import { exited, killOnExit, waitForPort } from "./processes";
 
 const require = createRequire(import.meta.url);
@@ -26,8 +26,8 @@ export type WorkerdProcess = {
   readonly pid: number | undefined;
   /** Replaces the config file; takes effect at the next start. */
   configure(capnp: string): void;
-  /** The click shipper of the current run (edge replicas, see `shipClicksTo`). */
-  readonly clicks: ClickShipper | undefined;
+  /** Click shipping over every run of this replica (edge replicas, see `shipClicksTo`). */
+  readonly clicks: ClickShipperStats;
 };
 
 /**
@@ -43,7 +43,11 @@ export function workerd(opts: {
   shipClicksTo?: (bodies: string[]) => Promise<void>;
 }): WorkerdProcess {
   let child: ChildProcess | undefined;
+  // A killed replica's shipper goes on draining its pipe after a restart: all are counted.
+  const shippers: ClickShipper[] = [];
   let shipper: ClickShipper | undefined;
+  let shipperLog: WriteStream | undefined;
+  const sum = (pick: (s: ClickShipper) => number) => shippers.reduce((n, s) => n + pick(s), 0);
   return {
     port: opts.port,
     url: `http://127.0.0.1:${opts.port}`,
@@ -53,8 +57,16 @@ export function workerd(opts: {
     get pid() {
       return child?.pid;
     },
-    get clicks() {
-      return shipper;
+    clicks: {
+      get pending() {
+        return sum((s) => s.pending);
+      },
+      get shipped() {
+        return sum((s) => s.shipped);
+      },
+      get dropped() {
+        return sum((s) => s.dropped);
+      },
     },
     configure(capnp) {
       writeFileSync(opts.configPath, capnp);
@@ -65,8 +77,14 @@ export function workerd(opts: {
       const stdout = opts.shipClicksTo ? "pipe" : out;
       child = spawn(workerdBinary(), ["serve", opts.configPath], { stdio: ["ignore", stdout, out] });
       if (opts.shipClicksTo && child.stdout) {
-        const log = opts.logPath ? createWriteStream(opts.logPath, { flags: "a" }) : process.stdout;
+        // One log stream for every run of this replica (the file stays open while the runner lives).
+        if (opts.logPath && !shipperLog) {
+          shipperLog = createWriteStream(opts.logPath, { flags: "a" });
+          shipperLog.on("error", () => {}); // a full disk must not stop the runner
+        }
+        const log = shipperLog ?? process.stdout;
         shipper = shipClicks({ input: child.stdout, passthrough: log, deliver: opts.shipClicksTo });
+        shippers.push(shipper);
       }
       if (typeof out === "number") closeSync(out);
       killOnExit(child);
@@ -82,8 +100,9 @@ export function workerd(opts: {
       child = undefined;
       c.kill("SIGTERM");
       await exited(c);
-      // Clicks the replica wrote before it stopped are still in the pipe or the shipper.
-      await shipper?.drained();
+      // Clicks the replica wrote before it stopped are still in the pipe or the shipper. The
+      // wait stays under the cluster's 10 s per stop; what is left then is counted as lost.
+      if (shipper && !(await shipper.drained(7000))) shipper.stop();
     },
     kill(signal) {
       child?.kill(signal);
