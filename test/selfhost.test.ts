@@ -141,6 +141,12 @@ describe("self-hosted cluster", () => {
       async () => (Number((await query(total))[0]?.value[1] ?? 0) > before ? true : undefined),
       20_000,
     );
+    // Clicks leave as stdout lines, so workerd's /metrics cannot count them: the shippers' own target must be scraped.
+    const shipped = await eventually(async () => {
+      const rows = await query("edge_click_shipper_shipped_total");
+      return rows.length === 3 && rows.some((r) => Number(r.value[1]) > 0) ? rows : undefined;
+    }, 20_000);
+    expect(shipped).toHaveLength(3);
 
     cluster.replicas[2]?.kill("SIGKILL");
     try {
