@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { AppEnv, Env } from "../env";
 import { queueSendFailure, redisFailure } from "../metrics";
 import { runtimeFor } from "../runtime";
-import { buildClickEvent, clientIp } from "../services/click-event";
+import { buildClickEvent, type ClickFacts, clientIp } from "../services/click-event";
 import { type Background, resolveLink } from "../services/resolve-link";
 
 /** Edits must take effect: browsers and shared caches revalidate every redirect. */
@@ -70,18 +70,27 @@ export async function serveRedirect(
       userAgent: headers.get("user-agent"),
       counted,
     };
-    ctx.waitUntil(
-      rt.clicks.send(buildClickEvent(facts, env.VISITOR_SALT)).catch((err) => {
-        queueSendFailure.inc();
-        console.error("click event not queued", err);
-      }),
-    );
+    ctx.waitUntil(sendClick(rt, facts, env.VISITOR_SALT));
   }
 
   return new Response(null, {
     status: record.s ?? 302,
     headers: { Location: record.u, "Cache-Control": CACHE_CONTROL },
   });
+}
+
+/**
+ * Builds and sends the click; never rejects and never throws, so no failure of it can
+ * turn the redirect into a 500 (an async function turns a synchronous throw into the
+ * rejection caught here).
+ */
+async function sendClick(rt: ReturnType<typeof runtimeFor>, facts: ClickFacts, salt: string): Promise<void> {
+  try {
+    await rt.clicks.send(buildClickEvent(facts, salt));
+  } catch (err) {
+    queueSendFailure.inc();
+    console.error("click event not queued", err);
+  }
 }
 
 /**
