@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 
 /**
  * Core pinning for the throughput rows of `npm run bench`. On a small shared machine the
@@ -20,6 +20,11 @@ export function canPin(): boolean {
 /** Sets the CPU affinity of every thread of `pids` (e.g. "0" or "0,1"). */
 export function pin(pids: number[], cpus: string): void {
   for (const pid of pids) execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+}
+
+/** Every CPU of the machine ("0-7"), to undo pinning (availableParallelism follows the pinned mask). */
+export function allCpus(): string {
+  return `0-${cpus().length - 1}`;
 }
 
 /** `root` and every process below it. */

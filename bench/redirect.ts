@@ -16,7 +16,7 @@ import { startCluster } from "../selfhost/cluster";
 import { freePort } from "../selfhost/services/free-port";
 import { workerd } from "../selfhost/services/workerd";
 import { V8_FLAGS } from "../selfhost/workerd-config";
-import { canPin, pin, processTree } from "./cpu-pinning";
+import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
 import type { PacedResult } from "./paced-load";
 import { machine, table, writeSection } from "./report";
 
@@ -153,7 +153,7 @@ try {
   const one = await measure("(b) one replica, direct", replicaUrl);
   const base2k = QUICK ? undefined : await paced("(a) baseline at 2k", `${baseline.url}/`, 2000);
   const one2k = QUICK ? undefined : await paced("(b) one replica at 2k", replicaUrl, 2000);
-  if (pinned) pin(processTree(process.pid), "0,1");
+  if (pinned) pin(processTree(process.pid), allCpus());
 
   if (!base2k || !one2k) {
     // A quick look while changing the hot path: (a) and (b) only, docs left as they are.
