@@ -1,4 +1,5 @@
 import { createServer } from "node:http";
+import { PROMETHEUS_CONTENT_TYPE } from "@shared/metrics/registry";
 import { type ClickShipperStats, shipperMetrics } from "./click-shipper";
 
 /**
@@ -16,7 +17,7 @@ export async function serveShipperMetrics(
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.writeHead(200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
     res.end(shipperMetrics(replicas));
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import { CLICK_LINE_PREFIX } from "@shared/click-line";
+import { Counter, Gauge, Registry } from "@shared/metrics/registry";
 
 /**
  * Reads an edge replica's stdout, ships its click lines (StdoutClickSink) to the queue
@@ -214,25 +215,27 @@ export function postToBroker(brokerUrl: string): (bodies: string[]) => Promise<v
 /**
  * Prometheus text for the shippers of one or more replicas. The process that runs the
  * shippers serves it (the runner, or each Compose edge container), since workerd's own
- * /metrics cannot see them.
+ * /metrics cannot see them. The counters live in the shipper, so a fresh registry
+ * renders their current values at each scrape.
  */
 export function shipperMetrics(replicas: Array<{ replica: string; stats: ClickShipperStats }>): string {
-  const family = (name: string, type: string, help: string, value: (s: ClickShipperStats) => number) =>
-    [
-      `# HELP ${name} ${help}`,
-      `# TYPE ${name} ${type}`,
-      ...replicas.map((r) => `${name}{replica=${JSON.stringify(r.replica)}} ${value(r.stats)}`),
-    ].join("\n");
-  return `${[
-    family(
-      "edge_click_shipper_pending",
-      "gauge",
-      "Clicks read from the replica and not yet stored.",
-      (s) => s.pending,
-    ),
-    family("edge_click_shipper_shipped_total", "counter", "Clicks stored in the broker.", (s) => s.shipped),
-    family("edge_click_shipper_dropped_total", "counter", "Clicks lost by the shipper.", (s) => s.dropped),
-  ].join("\n")}\n`;
+  const registry = new Registry();
+  const labels = ["replica"];
+  const pending = registry.register(
+    new Gauge("edge_click_shipper_pending", "Clicks read from the replica and not yet stored.", labels),
+  );
+  const shipped = registry.register(
+    new Counter("edge_click_shipper_shipped_total", "Clicks stored in the broker.", labels),
+  );
+  const dropped = registry.register(
+    new Counter("edge_click_shipper_dropped_total", "Clicks lost by the shipper.", labels),
+  );
+  for (const { replica, stats } of replicas) {
+    pending.set(stats.pending, replica);
+    shipped.labels(replica).inc(stats.shipped);
+    dropped.labels(replica).inc(stats.dropped);
+  }
+  return registry.render();
 }
 
 function isJson(text: string): boolean {
