@@ -1,7 +1,7 @@
 import { isValidSlug } from "@shared/links/slug";
 import type { Env } from "./env";
-import { countRequest, observeRedirect } from "./metrics";
 import { errorResponse } from "./middleware/errors";
+import { recordAnswer } from "./middleware/measure";
 import { serveRedirect } from "./routes/redirect";
 
 /**
@@ -45,7 +45,6 @@ export async function answerRedirect(
     // As Hono does for HEAD: the status and headers of GET, no body.
     if (req.method === "HEAD") res = new Response(null, res);
   }
-  countRequest("redirect", res.status);
-  observeRedirect.observe((performance.now() - start) / 1000);
+  recordAnswer("redirect", res.status, start);
   return res;
 }

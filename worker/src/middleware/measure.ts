@@ -17,7 +17,11 @@ function routeGroup(path: string): RouteGroup {
 export const measure = (): MiddlewareHandler => async (c, next) => {
   const start = performance.now();
   await next();
-  const group = routeGroup(c.req.path);
-  countRequest(group, c.res.status);
-  if (group === "redirect") observeRedirect.observe((performance.now() - start) / 1000);
+  recordAnswer(routeGroup(c.req.path), c.res.status, start);
 };
+
+/** Counts one answered request and, for redirects, its time since `start` (performance.now()). */
+export function recordAnswer(group: RouteGroup, status: number, start: number): void {
+  countRequest(group, status);
+  if (group === "redirect") observeRedirect.observe((performance.now() - start) / 1000);
+}
