@@ -172,7 +172,7 @@ try {
       0,
     );
     const stored = await storedClicks(cluster.databaseUrl, slug, answered);
-    const dropped = cluster.replicas.reduce((n, r) => n + (r.clicks?.dropped ?? 0), 0);
+    const dropped = cluster.replicas.reduce((n, r) => n + r.clicks.dropped, 0);
     report({ pinned, base, one, baseShared, oneShared, lb, base2k, one2k, ramp, answered, stored, dropped });
   }
 } finally {

@@ -45,7 +45,7 @@ export type QueueBroker = {
   close(): Promise<void>;
   stats(): Promise<QueueBrokerStats>;
   replayDeadLetters(): Promise<number>;
-  /** Stores JSON message bodies, as `POST /batch` does, without the HTTP round (click-shipper.ts). */
+  /** Stores JSON message bodies without the HTTP round or its JSON check: click-shipper.ts checks each line. */
   appendJson(bodies: string[]): Promise<void>;
 };
 
