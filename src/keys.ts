@@ -6,8 +6,13 @@
 /** KV key of the compact link record the redirect reads. */
 export const linkKey = (slug: string): string => `link:${slug}`;
 
-/** Redis counter of redirects served for a slug (approximate; Postgres is the truth). */
-export const clickCounterKey = (slug: string): string => `clicks:${slug}`;
+/**
+ * Redis counter of redirects served for one link (approximate; Postgres is the truth).
+ * Keyed by link id, not slug: a slug freed by a delete and taken again is a new link
+ * whose limit starts at zero. `clicks:id:` cannot collide with the older `clicks:{slug}`
+ * keys, since slugs have no colon.
+ */
+export const clickCounterKey = (linkId: number): string => `clicks:id:${linkId}`;
 
 /** Prefix under which every @upstash/ratelimit key lives. */
 export const RATE_LIMIT_PREFIX = "rl";

@@ -13,12 +13,12 @@ export interface LinkStore {
   delete(slug: string): Promise<void>;
 }
 
-/** Approximate per-link counters (Redis). */
+/** Approximate per-link counters (Redis), by link id. */
 export interface ClickCounter {
   /** Increments and returns the new value. */
-  increment(slug: string): Promise<number>;
+  increment(linkId: number): Promise<number>;
   /** Reads the current value (0 when absent). */
-  current(slug: string): Promise<number>;
+  current(linkId: number): Promise<number>;
 }
 
 /** Where click events go (Cloudflare Queue, or the self-host stream broker behind the same binding). */

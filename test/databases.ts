@@ -12,5 +12,16 @@ export async function createTestDatabase(): Promise<string> {
   } finally {
     await admin.end();
   }
-  return inject("postgresUrl").replace(/\/postgres(\?|$)/, `/${name}$1`);
+  const url = inject("postgresUrl").replace(/\/postgres(\?|$)/, `/${name}$1`);
+  // Test files share one Redis, where click counters are keyed by link id: each database
+  // numbers its links from a random start so that two files' links never share a counter.
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const start = 1 + Math.floor(Math.random() * 2 ** 40);
+    await db.query(`alter sequence links_id_seq restart with ${start}`);
+  } finally {
+    await db.end();
+  }
+  return url;
 }

@@ -1,3 +1,4 @@
+import { clickCounterKey } from "@shared/keys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type Stack, startStack } from "./stack";
 
@@ -81,11 +82,24 @@ describe("GET /:slug", () => {
 
   it("returns 410 once max clicks is reached (maxClicks: 3, the 4th gets 410)", async () => {
     const slug = uniqueSlug("m");
-    await createLink({ url: "https://example.com/max", slug, maxClicks: 3 });
+    const link = await createLink({ url: "https://example.com/max", slug, maxClicks: 3 });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await stack.fetch(`/${slug}`)).status);
     expect(statuses).toEqual([302, 302, 302, 410]);
-    expect(Number(await stack.redis.get(`clicks:${slug}`))).toBe(4);
+    expect(Number(await stack.redis.get(clickCounterKey(link.id)))).toBe(4);
+  });
+
+  it("starts a recreated slug's click limit from zero (the deleted link's count stays with it)", async () => {
+    const slug = uniqueSlug("re");
+    await createLink({ url: "https://example.com/first", slug, maxClicks: 1 });
+    expect((await stack.fetch(`/${slug}`)).status).toBe(302);
+    expect((await stack.fetch(`/${slug}`)).status).toBe(410);
+    expect((await stack.api("DELETE", `/links/${slug}`)).status).toBe(204);
+
+    await createLink({ url: "https://example.com/second", slug, maxClicks: 2 });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await stack.fetch(`/${slug}`)).status);
+    expect(statuses).toEqual([302, 302, 410]);
   });
 
   it("does not count HEAD requests as clicks", async () => {
@@ -99,8 +113,8 @@ describe("GET /:slug", () => {
   it("leaves counting to the aggregator for links without a limit, and says so in the event", async () => {
     const free = uniqueSlug("c");
     const limited = uniqueSlug("cl");
-    await createLink({ url: "https://example.com/count", slug: free });
-    await createLink({ url: "https://example.com/count", slug: limited, maxClicks: 10 });
+    const freeLink = await createLink({ url: "https://example.com/count", slug: free });
+    const limitedLink = await createLink({ url: "https://example.com/count", slug: limited, maxClicks: 10 });
     expect((await stack.fetch(`/${free}`)).status).toBe(302);
     expect((await stack.fetch(`/${limited}`)).status).toBe(302);
     const events = await eventually(async () => {
@@ -109,8 +123,8 @@ describe("GET /:slug", () => {
       return pair.every(Boolean) ? pair : undefined;
     });
     expect(events.map((e) => e?.counted)).toEqual([false, true]);
-    expect(await stack.redis.get(`clicks:${free}`)).toBeNull();
-    expect(Number(await stack.redis.get(`clicks:${limited}`))).toBe(1);
+    expect(await stack.redis.get(clickCounterKey(freeLink.id))).toBeNull();
+    expect(Number(await stack.redis.get(clickCounterKey(limitedLink.id)))).toBe(1);
   });
 
   it("sends a click event with an id, hashed visitor and no raw IP to the queue", async () => {

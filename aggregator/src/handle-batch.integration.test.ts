@@ -60,6 +60,27 @@ describe("handleClickBatch against Postgres", () => {
     expect(hours.rows[0].n).toBe(3);
   });
 
+  it("adds a redelivered batch with new clicks in the same hours only once (exact rows and rollups)", async () => {
+    // The second delivery repeats the first and adds 30 clicks that land on the same rollup
+    // rows, so the rollup upsert's conflict branch runs: it must add, once, only the new clicks.
+    const hour = (h: number) => Date.UTC(2026, 1, 2, h, 15);
+    const first = Array.from({ length: 20 }, (_, i) => clickEvent({ linkId: 107, ts: hour(i % 2) }));
+    const more = Array.from({ length: 30 }, (_, i) => clickEvent({ linkId: 107, ts: hour(i % 2) }));
+    expect(await handleClickBatch(fakeBatch(first), open)).toMatchObject({ inserted: 20 });
+    expect(await handleClickBatch(fakeBatch([...first, ...more], 2), open)).toMatchObject({
+      inserted: 30,
+      duplicates: 20,
+    });
+    expect(await totals(107)).toEqual({ events: 50, rolled: 50, bots: 0 });
+    const perHour = await pool.query(
+      "select extract(hour from hour)::int as h, count::int as n from click_rollups where link_id = 107 order by 1",
+    );
+    expect(perHour.rows).toEqual([
+      { h: 0, n: 25 },
+      { h: 1, n: 25 },
+    ]);
+  });
+
   it("acknowledges 1 malformed message among 99 good ones and counts the 99", async () => {
     const bodies: unknown[] = Array.from({ length: 99 }, () => clickEvent({ linkId: 102 }));
     bodies.splice(40, 0, { id: "bogus", linkId: "x" });
@@ -91,16 +112,16 @@ describe("handleClickBatch against Postgres", () => {
     expect(await totals(103)).toMatchObject({ events: 10, rolled: 10 });
   });
 
-  it("adds only newly stored clicks the edge did not count to the Redis counters", async () => {
-    const added: Array<Map<string, number>> = [];
-    const counters = { add: async (bySlug: Map<string, number>) => void added.push(new Map(bySlug)) };
+  it("adds only newly stored clicks the edge did not count to the Redis counters, by link id", async () => {
+    const added: Array<Map<number, number>> = [];
+    const counters = { add: async (byLink: Map<number, number>) => void added.push(new Map(byLink)) };
     const bodies = [
       ...Array.from({ length: 3 }, () => clickEvent({ linkId: 104, slug: "free" })),
       ...Array.from({ length: 2 }, () => clickEvent({ linkId: 105, slug: "limited", counted: true })),
     ];
     await handleClickBatch(fakeBatch(bodies), open, counters);
     await handleClickBatch(fakeBatch(bodies, 2), open, counters);
-    expect(added).toEqual([new Map([["free", 3]])]);
+    expect(added).toEqual([new Map([[104, 3]])]);
   });
 
   it("still acknowledges a stored batch when the counters cannot be updated", async () => {

@@ -13,8 +13,8 @@ export type BatchOutcome = {
   retried: boolean;
 };
 
-/** Adds clicks to the Redis counters (`clicks:{slug}`), by slug. */
-export type ClickCounters = { add(bySlug: Map<string, number>): Promise<void> };
+/** Adds clicks to the Redis counters, by link id (see clickCounterKey). */
+export type ClickCounters = { add(byLink: Map<number, number>): Promise<void> };
 
 /**
  * Counts newly stored clicks in Redis after the commit, so counters follow Postgres.
@@ -23,10 +23,10 @@ export type ClickCounters = { add(bySlug: Map<string, number>): Promise<void> };
  */
 async function addToCounters(counters: ClickCounters, rows: ClickRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const bySlug = new Map<string, number>();
-  for (const r of rows) bySlug.set(r.slug, (bySlug.get(r.slug) ?? 0) + 1);
+  const byLink = new Map<number, number>();
+  for (const r of rows) byLink.set(r.linkId, (byLink.get(r.linkId) ?? 0) + 1);
   try {
-    await counters.add(bySlug);
+    await counters.add(byLink);
   } catch (err) {
     counterFailure.inc();
     console.warn("click counters not updated; reconciliation will repair them", err);

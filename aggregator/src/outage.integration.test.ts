@@ -1,3 +1,4 @@
+import { clickCounterKey } from "@shared/keys";
 import { Redis } from "@upstash/redis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,20 +78,36 @@ describe("reconcileCounters against real Redis and Postgres", () => {
     const { rows } = await pool.query(
       "insert into links (slug, url, owner_id) values ('behind', 'https://e.x/', 'o'), ('ahead', 'https://e.x/', 'o') returning id",
     );
-    const [behind, ahead] = rows.map((r) => Number(r.id));
+    const [behind, ahead] = rows.map((r) => Number(r.id)) as [number, number];
     const now = Date.now();
     const events = [
       ...Array.from({ length: 5 }, () => clickEvent({ linkId: behind, slug: "behind", ts: now })),
       ...Array.from({ length: 3 }, () => clickEvent({ linkId: ahead, slug: "ahead", ts: now })),
     ];
     await handleClickBatch(batchOf(events, 1), open);
-    await redis.set("clicks:behind", 2); // Redis lost 3 increments (say, a restart)
-    await redis.set("clicks:ahead", 4); // one click still in the queue
+    await redis.set(clickCounterKey(behind), 2); // Redis lost 3 increments (say, a restart)
+    await redis.set(clickCounterKey(ahead), 4); // one click still in the queue
 
     const report = await reconcileCounters(pool, redis);
     expect(report).toEqual({ checked: 2, repaired: 1, drift: 3 + 1 });
-    expect(Number(await redis.get("clicks:behind"))).toBe(5);
-    expect(Number(await redis.get("clicks:ahead"))).toBe(4);
+    expect(Number(await redis.get(clickCounterKey(behind)))).toBe(5);
+    expect(Number(await redis.get(clickCounterKey(ahead)))).toBe(4);
     expect(await reconcileCounters(pool, redis)).toEqual({ checked: 2, repaired: 0, drift: 1 });
+  });
+
+  it("raises the lost counter of a limited link not clicked for days (no reopened limit)", async () => {
+    const { rows } = await pool.query(
+      "insert into links (slug, url, owner_id, max_clicks) values ('idle-limited', 'https://e.x/', 'o', 3) returning id",
+    );
+    const id = Number(rows[0].id);
+    const weekAgo = Date.now() - 7 * 24 * 3600_000;
+    const events = Array.from({ length: 3 }, () =>
+      clickEvent({ linkId: id, slug: "idle-limited", ts: weekAgo, counted: true }),
+    );
+    await handleClickBatch(batchOf(events, 1), open);
+    expect(await redis.get(clickCounterKey(id))).toBeNull(); // lost, or never written under this key
+
+    await reconcileCounters(pool, redis);
+    expect(Number(await redis.get(clickCounterKey(id)))).toBe(3);
   });
 });

@@ -5,9 +5,9 @@ import type { ClickCounters } from "./handle-batch";
 /** ClickCounters over Redis: one pipeline of INCRBY per batch. */
 export function redisCounters(redis: Pick<Redis, "pipeline">): ClickCounters {
   return {
-    async add(bySlug) {
+    async add(byLink) {
       const pipeline = redis.pipeline();
-      for (const [slug, n] of bySlug) pipeline.incrby(clickCounterKey(slug), n);
+      for (const [linkId, n] of byLink) pipeline.incrby(clickCounterKey(linkId), n);
       await pipeline.exec();
     },
   };

@@ -6,12 +6,12 @@ import type { Redis } from "@upstash/redis/cloudflare";
 export class RedisClickCounter implements ClickCounter {
   constructor(private readonly redis: Pick<Redis, "incr" | "get">) {}
 
-  increment(slug: string): Promise<number> {
-    return this.redis.incr(clickCounterKey(slug));
+  increment(linkId: number): Promise<number> {
+    return this.redis.incr(clickCounterKey(linkId));
   }
 
-  async current(slug: string): Promise<number> {
-    const value = await this.redis.get<number | string>(clickCounterKey(slug));
+  async current(linkId: number): Promise<number> {
+    const value = await this.redis.get<number | string>(clickCounterKey(linkId));
     return value == null ? 0 : Number(value);
   }
 }

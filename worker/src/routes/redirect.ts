@@ -49,7 +49,7 @@ export async function serveRedirect(
   // by the aggregator once the click is stored, which keeps this path to one subrequest.
   let counted = false;
   if (record.m !== undefined) {
-    const count = await countClick(rt, slug, isClick);
+    const count = await countClick(rt, record.id, isClick);
     counted = isClick && count !== null;
     // For HEAD the count is the clicks so far, so the limit is reached at equality.
     if (count !== null && (isClick ? count > record.m : count >= record.m)) {
@@ -99,11 +99,11 @@ async function sendClick(rt: ReturnType<typeof runtimeFor>, facts: ClickFacts, s
  */
 async function countClick(
   rt: ReturnType<typeof runtimeFor>,
-  slug: string,
+  linkId: number,
   isClick: boolean,
 ): Promise<number | null> {
   try {
-    return isClick ? await rt.counter.increment(slug) : await rt.counter.current(slug);
+    return isClick ? await rt.counter.increment(linkId) : await rt.counter.current(linkId);
   } catch {
     redisFailure.clickLimit.inc();
     return null;
