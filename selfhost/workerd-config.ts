@@ -77,7 +77,7 @@ export function edgeConfig(opts: {
     bindings: [
       '(name = "LINKS", kvNamespace = "kvstore")',
       '(name = "CLICKS", queue = "qstore")',
-      ...textBindings({ CLICK_SINK: "stdout", ...opts.vars }),
+      ...textBindings({ CLICK_SINK: "stdout", KV_MISS_FALLBACK: "none", ...opts.vars }),
     ],
     externals: [
       { name: "kvstore", address: opts.kvAddress },

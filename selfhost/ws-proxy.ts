@@ -22,6 +22,8 @@ export type WsProxy = {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** Connections asked of the proxy so far, refused ones included: each is a Neon driver trying Postgres. */
+  readonly requested: number;
   /** Drops every connection and refuses new ones (503): Postgres looks unreachable. */
   pause(): void;
   resume(): void;
@@ -116,11 +118,13 @@ export async function startWsProxy(
   const allowed = new Set(opts.allowedHosts ?? ["127.0.0.1", "localhost", "::1"]);
   const connections = new Set<() => void>();
   let paused = false;
+  let requested = 0;
   const server = createServer((_req, res) => res.writeHead(426).end("WebSocket only"));
   const wss = new WebSocketServer({ noServer: true });
 
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", () => {});
+    requested++;
     const url = new URL(req.url ?? "/", "http://proxy");
     const target = /^(.+):(\d+)$/.exec(url.searchParams.get("address") ?? "");
     const targetHost = target?.[1]?.replace(/^\[(.*)\]$/, "$1") ?? "";
@@ -152,6 +156,9 @@ export async function startWsProxy(
   return {
     url: `${reachableHost}:${port}${PATH}`,
     port,
+    get requested() {
+      return requested;
+    },
     pause() {
       paused = true;
       dropAll();

@@ -117,6 +117,8 @@ describe("self-hosted cluster", () => {
     await postgres.stop();
     try {
       served = expectAllRedirected(await runLoad({ url: `${cluster.lbUrl}/${slug}`, rate: 300, seconds: 3 }));
+      // KV is the complete read model here (KV_MISS_FALLBACK=none): an unknown slug is a 404, not a 503.
+      expect((await fetch(`${cluster.lbUrl}/never-${crypto.randomUUID().slice(0, 8)}`)).status).toBe(404);
       const waiting = await cluster.broker.stats();
       expect(waiting.pending + waiting.backlog).toBeGreaterThan(0);
     } finally {

@@ -9,11 +9,21 @@ export type Config = {
   dbFallbackTimeoutMs: number;
   /** Seconds a slug unknown to KV and Postgres is remembered as missing. */
   negativeCacheSeconds: number;
+  /**
+   * How a KV miss is answered: "postgres" asks Postgres, at most `kvMissFallbackPerSecond`
+   * times a second per isolate, because Cloudflare's KV takes up to a minute to show a new
+   * link everywhere; "none" answers 404 at once, for a KV that is complete and strongly
+   * consistent (the self-hosted KV service).
+   */
+  kvMissFallback: KvMissFallback;
+  kvMissFallbackPerSecond: number;
   publicBaseUrl: string | null;
   publicHost: string | null;
   corsOrigins: readonly string[];
   trustRequestId: boolean;
 };
+
+export type KvMissFallback = "postgres" | "none";
 
 const intOr = (raw: string | undefined, fallback: number, min: number): number => {
   const n = raw === undefined ? Number.NaN : Number.parseInt(raw, 10);
@@ -28,6 +38,9 @@ export function readConfig(env: Env): Config {
     redisTimeoutMs: intOr(env.REDIS_TIMEOUT_MS, 150, 1),
     dbFallbackTimeoutMs: intOr(env.DB_FALLBACK_TIMEOUT_MS, 1500, 1),
     negativeCacheSeconds: 10,
+    // Anything but "none" keeps the fallback: a typo must not turn new links into 404s on Cloudflare.
+    kvMissFallback: env.KV_MISS_FALLBACK?.trim().toLowerCase() === "none" ? "none" : "postgres",
+    kvMissFallbackPerSecond: intOr(env.KV_MISS_FALLBACK_PER_SECOND, 10, 0),
     publicBaseUrl: base,
     publicHost: base ? new URL(base).hostname : null,
     trustRequestId: env.TRUST_REQUEST_ID === "true",

@@ -38,6 +38,10 @@ export type Env = {
   HEALTH_DETAILED_PUBLIC?: string;
   /** Milliseconds a KV miss may wait for Postgres. */
   DB_FALLBACK_TIMEOUT_MS?: string;
+  /** "postgres" (default): a KV miss may ask Postgres; "none": a KV miss is a 404 (self-host, where KV is complete). */
+  KV_MISS_FALLBACK?: string;
+  /** Postgres queries per second each isolate may spend on KV misses (default 10). */
+  KV_MISS_FALLBACK_PER_SECOND?: string;
 };
 
 /** Who is calling the API. */

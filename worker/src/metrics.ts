@@ -20,6 +20,13 @@ const redirectDuration = registry.register(
 const lookups = registry.register(
   new Counter("edge_link_lookups_total", "How redirects found their link.", ["result"]),
 );
+const fallbacks = registry.register(
+  new Counter(
+    "edge_kv_miss_fallback_total",
+    "KV misses and what the Postgres fallback did with them (skipped: KV_MISS_FALLBACK=none; over_budget: rate spent).",
+    ["outcome"],
+  ),
+);
 const rateLimited = registry.register(
   new Counter("edge_rate_limited_total", "Requests answered 429.", ["tier"]),
 );
@@ -58,6 +65,14 @@ export const lookup = {
   miss: lookups.labels("miss"),
   unavailable: lookups.labels("unavailable"),
   storeError: lookups.labels("store_error"),
+};
+/** found + not_found + failed is the number of Postgres queries redirects made. */
+export const fallback = {
+  found: fallbacks.labels("found"),
+  notFound: fallbacks.labels("not_found"),
+  failed: fallbacks.labels("failed"),
+  overBudget: fallbacks.labels("over_budget"),
+  skipped: fallbacks.labels("skipped"),
 };
 export const limited = {
   strict: rateLimited.labels("strict"),

@@ -9,6 +9,7 @@ import { StdoutClickSink } from "./adapters/stdout-click-sink";
 import { type Config, readConfig } from "./config";
 import type { Env } from "./env";
 import { NegativeCache } from "./services/negative-cache";
+import { TokenBucket } from "./services/token-bucket";
 
 /** What the routes use, built once per isolate from the bindings. */
 export type Runtime = {
@@ -18,6 +19,8 @@ export type Runtime = {
   clicks: ClickSink;
   redis: Redis;
   missing: NegativeCache;
+  /** Postgres queries KV misses may still make (config.kvMissFallbackPerSecond). */
+  fallbackBudget: TokenBucket;
 };
 
 let cached: Runtime | undefined;
@@ -39,6 +42,7 @@ export function runtimeFor(env: Env): Runtime {
     clicks: env.CLICK_SINK === "stdout" ? new StdoutClickSink() : new QueueClickSink(env.CLICKS),
     redis,
     missing: new NegativeCache(10_000),
+    fallbackBudget: new TokenBucket(config.kvMissFallbackPerSecond),
   };
   cached = runtime;
   return runtime;

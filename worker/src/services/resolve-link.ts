@@ -4,18 +4,24 @@ import { type LinkRecord, toLinkRecord } from "@shared/links/record";
 import { unavailable } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Env } from "../env";
-import { lookup } from "../metrics";
+import { fallback, lookup } from "../metrics";
 import type { Runtime } from "../runtime";
 
 /** The part of the execution context this needs. */
 export type Background = { waitUntil(promise: Promise<unknown>): void };
 
 /**
- * Finds the record for a slug: KV first (one read); on a miss, Postgres with a short
- * timeout, because KV is eventually consistent and a link made seconds ago may not be
- * there yet. A found link is written back to KV; a missing or unanswerable one is
- * remembered briefly so that misses cannot flood the database.
- * Returns null for unknown slugs; throws a 503 problem when Postgres cannot answer.
+ * Finds the record for a slug: KV first (one read). What a KV miss means depends on
+ * `config.kvMissFallback` (docs/decisions.md):
+ * - "none": KV is the complete read model (the self-hosted KV service), so a miss is a
+ *   404 without asking anything else;
+ * - "postgres": Cloudflare's KV can take a minute to show a new link at every location,
+ *   so a miss asks Postgres with a short timeout, at most `kvMissFallbackPerSecond` times
+ *   a second per isolate; past that budget the miss is a 404. A found link is written
+ *   back to KV; a missing or unanswerable one is remembered briefly.
+ * A KV read that fails is not a miss: in both modes it may ask Postgres within the same
+ * budget, and past it answers 503 rather than a 404 nobody checked.
+ * Returns null for unknown slugs; throws a 503 problem when no store can answer.
  */
 export async function resolveLink(
   rt: Runtime,
@@ -24,26 +30,44 @@ export async function resolveLink(
   slug: string,
 ): Promise<LinkRecord | null> {
   let record: LinkRecord | null = null;
+  let storeFailed = false;
   try {
     record = await rt.links.get(slug);
   } catch {
-    // The link store failing is a miss, not an error: Postgres can still answer.
     lookup.storeError.inc();
+    storeFailed = true;
   }
   if (record) {
     lookup.kvHit.inc();
     return record;
   }
+  if (!storeFailed && rt.config.kvMissFallback === "none") {
+    fallback.skipped.inc();
+    lookup.miss.inc();
+    return null;
+  }
+  return askPostgres(rt, env, ctx, slug, storeFailed);
+}
 
+async function askPostgres(
+  rt: Runtime,
+  env: Env,
+  ctx: Background,
+  slug: string,
+  storeFailed: boolean,
+): Promise<LinkRecord | null> {
   const now = Date.now();
   const cached = rt.missing.lookup(slug, now);
   if (cached === "missing") {
     lookup.miss.inc();
     return null;
   }
-  if (cached === "unavailable") {
-    lookup.unavailable.inc();
-    throw unavailable("the link store is not reachable; retry shortly");
+  if (cached === "unavailable") throw noStoreAnswered();
+  if (!rt.fallbackBudget.take(now)) {
+    fallback.overBudget.inc();
+    if (storeFailed) throw noStoreAnswered();
+    lookup.miss.inc();
+    return null;
   }
 
   const ttlMs = rt.config.negativeCacheSeconds * 1000;
@@ -51,18 +75,25 @@ export async function resolveLink(
   try {
     found = await withTimeout(findInDatabase(env, ctx, slug), rt.config.dbFallbackTimeoutMs);
   } catch {
-    lookup.unavailable.inc();
+    fallback.failed.inc();
     rt.missing.remember(slug, "unavailable", Math.min(ttlMs, 2000), now);
-    throw unavailable("the link store is not reachable; retry shortly");
+    throw noStoreAnswered();
   }
   if (!found) {
+    fallback.notFound.inc();
     lookup.miss.inc();
     rt.missing.remember(slug, "missing", ttlMs, now);
     return null;
   }
+  fallback.found.inc();
   lookup.dbHit.inc();
   ctx.waitUntil(rt.links.put(slug, found).catch(() => {}));
   return found;
+}
+
+function noStoreAnswered() {
+  lookup.unavailable.inc();
+  return unavailable("the link store is not reachable; retry shortly");
 }
 
 async function findInDatabase(env: Env, ctx: Background, slug: string): Promise<LinkRecord | null> {
