@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { displayPrefix, generateApiKey, hashApiKey } from "@shared/api-keys";
 import pg from "pg";
-import { SCOPES } from "../worker/src/middleware/auth";
+import { ADMIN_OWNER, isReservedOwner, SCOPES } from "../worker/src/middleware/auth";
 
 const { values } = parseArgs({
   options: { name: { type: "string" }, scopes: { type: "string" }, owner: { type: "string" } },
@@ -14,10 +14,12 @@ const { values } = parseArgs({
 const url = process.env.DATABASE_URL;
 const scopes = (values.scopes ?? "").split(",").filter(Boolean);
 const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-if (!url || !values.name || scopes.length === 0 || unknown.length) {
+const reserved = values.owner !== undefined && isReservedOwner(values.owner);
+if (!url || !values.name || scopes.length === 0 || unknown.length || reserved) {
   console.error(
     `usage: DATABASE_URL=… npm run keys:create -- --name NAME --scopes ${SCOPES.join(",")} [--owner OWNER]` +
-      (unknown.length ? `\nunknown scopes: ${unknown.join(", ")}` : ""),
+      (unknown.length ? `\nunknown scopes: ${unknown.join(", ")}` : "") +
+      (reserved ? `\nthe owner "${ADMIN_OWNER}" is reserved for the admin token` : ""),
   );
   process.exit(2);
 }

@@ -10,6 +10,9 @@ export type Scope = (typeof SCOPES)[number];
 /** Owner of everything created with the bootstrap ADMIN_TOKEN. */
 export const ADMIN_OWNER = "admin";
 
+/** No key may be given the admin token's owner: it would read and change the admin's links. */
+export const isReservedOwner = (ownerId: string): boolean => ownerId.toLowerCase() === ADMIN_OWNER;
+
 /** The presented secret: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
 export function presentedSecret(headers: Headers): string | null {
   const auth = headers.get("authorization");

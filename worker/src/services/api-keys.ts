@@ -29,17 +29,17 @@ const view = (row: Row): ApiKeyView => ({
   revokedAt: row.revokedAt?.toISOString() ?? null,
 });
 
-/** Creates a key; the secret is in the result and nowhere else, ever. */
+/** Creates a key for `input.ownerId`; the secret is in the result and nowhere else, ever. */
 export async function createApiKey(
   db: Database,
-  input: { name: string; scopes: string[]; ownerId?: string },
+  input: { name: string; scopes: string[]; ownerId: string },
 ): Promise<ApiKeyView & { key: string }> {
   const key = generateApiKey();
   const [row] = await db
     .insert(apiKeys)
     .values({
       name: input.name,
-      ownerId: input.ownerId ?? `owner_${crypto.randomUUID().slice(0, 12)}`,
+      ownerId: input.ownerId,
       keyHash: await hashApiKey(key),
       prefix: displayPrefix(key),
       scopes: input.scopes,
@@ -48,17 +48,32 @@ export async function createApiKey(
   return { ...view(row as Row), key };
 }
 
-export async function listApiKeys(db: Database): Promise<ApiKeyView[]> {
-  const rows = await db.select().from(apiKeys).orderBy(desc(apiKeys.id)).limit(1000);
+/** Keys of `ownerId`, or of every owner when it is undefined (the admin token). */
+export async function listApiKeys(db: Database, ownerId: string | undefined): Promise<ApiKeyView[]> {
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(ownerId === undefined ? undefined : eq(apiKeys.ownerId, ownerId))
+    .orderBy(desc(apiKeys.id))
+    .limit(1000);
   return rows.map(view);
 }
 
-/** Revokes at once: every later request with the key is refused. */
-export async function revokeApiKey(db: Database, id: number): Promise<void> {
+/**
+ * Revokes at once: every later request with the key is refused. With `ownerId`, another
+ * owner's key is the same 404 as an unknown one, so its existence does not leak.
+ */
+export async function revokeApiKey(db: Database, id: number, ownerId: string | undefined): Promise<void> {
   const [row] = await db
     .update(apiKeys)
     .set({ revokedAt: sql`now()` })
-    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .where(
+      and(
+        eq(apiKeys.id, id),
+        isNull(apiKeys.revokedAt),
+        ownerId === undefined ? undefined : eq(apiKeys.ownerId, ownerId),
+      ),
+    )
     .returning({ id: apiKeys.id });
   if (!row) throw notFound(`no active key with id ${id}`);
 }
