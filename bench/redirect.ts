@@ -114,8 +114,11 @@ function paced(name: string, url: string, rate: number, seconds = 5): Promise<Ro
 
 const dir = mkdtempSync(join(tmpdir(), "bench-"));
 console.log("starting the self-hosted cluster and the constant-302 baseline…");
+console.log("Postgres durability is OFF for this bench (fsync, synchronous_commit, full_page_writes)");
 const cluster = await startCluster({
   dir: join(dir, "cluster"),
+  // Postgres is not on the redirect path; only the aggregator's writes would pay for fsync.
+  durability: "off-for-tests",
   vars: { RATE_LIMIT_API_PER_SECOND: "1000000" },
 });
 const basePort = await freePort();

@@ -26,7 +26,7 @@ const dashboard = JSON.parse(
 const SECONDS = Number(process.env.DASHBOARD_SECONDS ?? 60);
 const COLORS = ["#73bf69", "#f2cc0c", "#5794f2", "#ff7383", "#b877d9", "#ff9830"];
 
-const cluster = await startCluster({ prometheus: { scrapeInterval: "1s" } });
+const cluster = await startCluster({ durability: "off-for-tests", prometheus: { scrapeInterval: "1s" } });
 try {
   const auth = { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" };
   const slugs = ["launch", "blog", "pricing"];

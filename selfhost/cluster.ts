@@ -15,9 +15,10 @@ import { startKvService } from "./kv-service";
 import { nginxConfig } from "./nginx-config";
 import { startQueueBroker } from "./queue-broker";
 import { startRedisGateway } from "./redis-rest-gateway";
+import { loadOrCreateSecrets, type SelfhostSecrets } from "./secrets";
 import { freePort } from "./services/free-port";
 import { startNginx } from "./services/nginx";
-import { startPostgres } from "./services/postgres";
+import { type Durability, startPostgres } from "./services/postgres";
 import { startPrometheus } from "./services/prometheus";
 import { startRedis } from "./services/redis";
 import { type WorkerdProcess, workerd } from "./services/workerd";
@@ -36,9 +37,14 @@ export type ClusterOptions = {
   replicaPorts?: number[];
   /** Postgres to use instead of starting one. */
   databaseUrl?: string;
-  adminToken?: string;
-  /** Where configs, logs and data go; a temporary directory when left out. */
+  /** Where configs, logs and bundles go; a temporary directory when left out. */
   dir?: string;
+  /** What must survive a restart: Postgres, Redis, secrets.json. `<dir>/data` when left out. */
+  dataDir?: string;
+  /** Tests and benchmarks may trade Postgres's crash safety for speed, and must say so. */
+  durability?: Durability;
+  /** Generated into `<dataDir>/secrets.json` (or read from it) when left out. */
+  secrets?: SelfhostSecrets;
   /** Extra vars for the edge worker (e.g. lower limits). */
   vars?: Record<string, string>;
   bundles?: WorkerBundles;
@@ -54,7 +60,9 @@ export async function startCluster(opts: ClusterOptions = {}) {
   mkdirSync(dir, { recursive: true });
   const port = async (name: keyof NonNullable<ClusterOptions["ports"]>) =>
     opts.ports?.[name] ?? (await freePort());
-  const adminToken = opts.adminToken ?? "selfhost-admin-token";
+  const dataDir = opts.dataDir ?? join(dir, "data");
+  const secrets = opts.secrets ?? loadOrCreateSecrets(dataDir);
+  const adminToken = secrets.adminToken;
   const gatewayToken = "selfhost-gateway-token";
   const pushToken = `push-${crypto.randomUUID()}`;
   const stops: Array<() => Promise<unknown>> = [];
@@ -73,12 +81,24 @@ export async function startCluster(opts: ClusterOptions = {}) {
 
   try {
     const bundles = opts.bundles ?? buildWorkers(join(dir, "bundles"));
-    const postgres = opts.databaseUrl ? null : await startPostgres({ port: opts.ports?.postgres });
+    const postgres = opts.databaseUrl
+      ? null
+      : await startPostgres({
+          port: opts.ports?.postgres,
+          dataDir: join(dataDir, "postgres"),
+          password: secrets.postgresPassword,
+          durability: opts.durability,
+        });
     if (postgres) onStop(() => postgres.dispose());
     const databaseUrl = opts.databaseUrl ?? (postgres?.url as string);
     await migrateDatabase(databaseUrl);
 
-    const redis = await startRedis({ port: opts.ports?.redis, dir: join(dir, "redis"), persist: true });
+    const redis = await startRedis({
+      port: opts.ports?.redis,
+      dir: join(dataDir, "redis"),
+      persist: true,
+      password: secrets.redisPassword,
+    });
     onStop(() => redis.stop());
     const gateway = await startRedisGateway({
       redisUrl: redis.url,
@@ -124,7 +144,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
     const edgeVars = {
       ...shared,
       ADMIN_TOKEN: adminToken,
-      VISITOR_SALT: `salt-${crypto.randomUUID()}`,
+      VISITOR_SALT: secrets.visitorSalt,
       TRUST_REQUEST_ID: "true",
       HEALTH_DETAILED_PUBLIC: "false",
       ...opts.vars,
@@ -190,6 +210,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
 
     return {
       dir,
+      dataDir,
       lbUrl: nginx.url,
       adminToken,
       databaseUrl,

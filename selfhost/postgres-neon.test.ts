@@ -14,7 +14,7 @@ let postgres: PostgresServer;
 let proxy: WsProxy;
 
 beforeAll(async () => {
-  [postgres, proxy] = await Promise.all([startPostgres(), startWsProxy()]);
+  [postgres, proxy] = await Promise.all([startPostgres({ durability: "off-for-tests" }), startWsProxy()]);
   configureNeon({ wsProxy: proxy.url, webSocketConstructor: WebSocket });
 });
 afterAll(async () => {

@@ -1,7 +1,9 @@
 /** `npm run selfhost:restart`: asks the running `npm run selfhost` for a rolling restart of the replicas. */
 export {};
 
-const port = Number(process.env.SELFHOST_CONTROL_PORT ?? 8099);
+const port = Number(
+  process.env.SELFHOST_CONTROL_PORT ?? 8099 + Number(process.env.SELFHOST_PORT_OFFSET ?? 0),
+);
 const res = await fetch(`http://127.0.0.1:${port}/rolling-restart`, { method: "POST" }).catch(() => null);
 if (!res) {
   console.error(`no cluster answers on 127.0.0.1:${port}; start one with npm run selfhost`);

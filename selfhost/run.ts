@@ -3,14 +3,22 @@
  * `npm run selfhost:restart` asks it (on the control port) for a rolling restart.
  */
 import { createServer } from "node:http";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorkers } from "../scripts/build-workers";
 import { startCluster } from "./cluster";
 import { rollingRestart } from "./rolling-restart";
+import { loadOrCreateSecrets, SECRET_ENV, secretsPath } from "./secrets";
 import { ensureDebianPackages, onPath } from "./services/ensure-packages";
 
-export const CONTROL_PORT = Number(process.env.SELFHOST_CONTROL_PORT ?? 8099);
+/** Added to every fixed port, so a second runner (a test, say) can run beside the usual one. */
+const OFFSET = Number(process.env.SELFHOST_PORT_OFFSET ?? 0);
+export const CONTROL_PORT = Number(process.env.SELFHOST_CONTROL_PORT ?? 8099 + OFFSET);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Configs, logs and bundles: rebuilt at every start. */
+const RUN_DIR = resolve(process.env.SELFHOST_DIR ?? `${ROOT}.selfhost`);
+/** Postgres, Redis and secrets.json: everything that must survive a restart (and be backed up). */
+const DATA_DIR = resolve(process.env.SELFHOST_DATA_DIR ?? join(RUN_DIR, "data"));
 
 ensureDebianPackages([
   { pkg: "redis-server", present: () => onPath("redis-server") },
@@ -20,22 +28,24 @@ ensureDebianPackages([
 
 console.log("building bundles and starting the cluster…");
 const cluster = await startCluster({
-  dir: `${ROOT}.selfhost`,
+  dir: RUN_DIR,
+  dataDir: DATA_DIR,
+  secrets: loadOrCreateSecrets(DATA_DIR),
   databaseUrl: process.env.DATABASE_URL,
-  adminToken: process.env.ADMIN_TOKEN ?? "selfhost-admin-token",
   ports: {
-    lb: 8080,
-    aggregator: 8090,
-    gateway: 8079,
-    kv: 8070,
-    broker: 8071,
-    shipperMetrics: 8072,
-    wsProxy: 5433,
-    redis: 6380,
-    postgres: 5434,
+    lb: 8080 + OFFSET,
+    aggregator: 8090 + OFFSET,
+    gateway: 8079 + OFFSET,
+    kv: 8070 + OFFSET,
+    broker: 8071 + OFFSET,
+    shipperMetrics: 8072 + OFFSET,
+    wsProxy: 5433 + OFFSET,
+    redis: 6380 + OFFSET,
+    postgres: 5434 + OFFSET,
   },
-  replicaPorts: [8081, 8082, 8083],
-  prometheus: onPath("prometheus") ? { port: 9090 } : undefined,
+  replicaPorts: [8081 + OFFSET, 8082 + OFFSET, 8083 + OFFSET],
+  prometheus:
+    onPath("prometheus") && process.env.SELFHOST_PROMETHEUS !== "off" ? { port: 9090 + OFFSET } : undefined,
 });
 
 const control = createServer(async (req, res) => {
@@ -64,7 +74,8 @@ console.log(`
     replicas        ${cluster.replicas.map((r) => r.url).join("  ")}
     aggregator      ${cluster.aggregator.url}/metrics
     prometheus      ${cluster.prometheus?.url ?? "(not installed: apt-get install prometheus)"}
-    admin token     ${cluster.adminToken}
+    data            ${cluster.dataDir}
+    admin token     ${process.env[SECRET_ENV.adminToken] ? `from ${SECRET_ENV.adminToken}` : `"adminToken" in ${secretsPath(cluster.dataDir)}`}
     rolling restart npm run selfhost:restart
     logs            ${cluster.dir}/*.log
   Ctrl-C stops everything.

@@ -36,7 +36,8 @@ export default async function setup(project: TestProject) {
     { pkg: "prometheus", present: () => onPath("promtool") },
   ]);
   const bundles = buildWorkers(`${process.cwd()}/dist/test`);
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  // Throwaway servers: Postgres without fsync; both with a random password per run (in the URLs).
+  [postgres, redis] = await Promise.all([startPostgres({ durability: "off-for-tests" }), startRedis()]);
   const templateUrl = await postgres.createDatabase(TEMPLATE_DB);
   await migrateDatabase(templateUrl);
   project.provide("postgresUrl", postgres.url);

@@ -48,7 +48,7 @@ const settledCount = (slug: string, served: number, timeoutMs: number) =>
   }, timeoutMs).catch(() => countedInPostgres(slug));
 
 beforeAll(async () => {
-  cluster = await startCluster({ prometheus: { scrapeInterval: "1s" } });
+  cluster = await startCluster({ durability: "off-for-tests", prometheus: { scrapeInterval: "1s" } });
   db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
   // The Postgres-outage test stops the server under the pool's idle connections.
   db.on("error", () => {});

@@ -15,7 +15,7 @@ let postgres: PostgresServer;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  postgres = await startPostgres();
+  postgres = await startPostgres({ durability: "off-for-tests" });
   await migrateDatabase(postgres.url);
   pool = new pg.Pool({ connectionString: postgres.url, max: 2, connectionTimeoutMillis: 2000 });
   pool.on("error", () => {});

@@ -8,16 +8,18 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { generateSecret } from "../secrets";
 import { freePort } from "./free-port";
 
 export type PostgresServer = {
   port: number;
-  /** Superuser URL of the `postgres` database (trust auth, no TLS). */
+  /** Superuser URL of the `postgres` database, password included (no TLS: loopback only). */
   url: string;
   /** Fast shutdown; the data stays. */
   stop(): Promise<void>;
@@ -30,6 +32,16 @@ export type PostgresServer = {
 };
 
 const run = promisify(execFile);
+
+/**
+ * `durable`: Postgres's stock settings, for data that must survive a crash.
+ * `off-for-tests`: no fsync, no synchronous commit, no full-page writes: a throwaway
+ * server for tests and benchmarks, which lose everything on a power cut.
+ */
+export type Durability = "durable" | "off-for-tests";
+
+/** The settings `off-for-tests` turns off; left out, Postgres keeps its safe defaults. */
+const UNSAFE_FOR_DATA = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"];
 
 function findBinDir(): string {
   const onPath = (process.env.PATH ?? "").split(":").find((dir) => dir && existsSync(join(dir, "pg_ctl")));
@@ -66,24 +78,30 @@ function userCommand(): { argv(cmd: string, args: string[]): [string, string[]];
 }
 
 /**
- * Starts a throwaway PostgreSQL on 127.0.0.1: trust auth, no fsync, data in a temporary
- * directory (or `dataDir`, initialised on first use and kept). Works as root (runs as
- * the `postgres` user) and as any other user. Stopped with `-m immediate` if this
- * process exits without disposing it.
+ * Starts PostgreSQL on 127.0.0.1 with data in a temporary directory, or in `dataDir`
+ * (initialised on first use and kept). The `postgres` superuser needs `password`
+ * (scram-sha-256, also over the local socket), set when the data directory is created;
+ * a random one when left out. Durable unless `durability: "off-for-tests"`. Works as
+ * root (runs as the `postgres` user) and as any other user. Stopped with
+ * `-m immediate` if this process exits without disposing it.
  *
  * @example
- *   const postgres = await startPostgres();
+ *   const postgres = await startPostgres({ durability: "off-for-tests" });
  *   const url = await postgres.createDatabase("t1", "template_migrated");
  *   …
  *   await postgres.dispose();
  */
-export async function startPostgres(opts: { port?: number; dataDir?: string } = {}): Promise<PostgresServer> {
+export async function startPostgres(
+  opts: { port?: number; dataDir?: string; password?: string; durability?: Durability } = {},
+): Promise<PostgresServer> {
   const bin = findBinDir();
   const as = userCommand();
   const temp = mkdtempSync(join(tmpdir(), "pg-"));
   chmodSync(temp, 0o700);
   as.own(temp);
   const data = opts.dataDir ? resolve(opts.dataDir) : join(temp, "data");
+  const password = opts.password ?? generateSecret();
+  const durability = opts.durability ?? "durable";
   const log = join(temp, "postgres.log");
   const exec = async (tool: string, args: string[]) => {
     const [cmd, argv] = as.argv(join(bin, tool), args);
@@ -96,19 +114,23 @@ export async function startPostgres(opts: { port?: number; dataDir?: string } = 
       mkdirSync(data, { recursive: true, mode: 0o700 });
       as.own(data);
     }
+    // initdb reads the password from a file, so it never shows in a process listing.
+    const pwfile = join(temp, "pwfile");
+    writeFileSync(pwfile, password, { mode: 0o600 });
+    as.own(pwfile);
     // C.UTF-8 is Neon's default collation too.
     await exec("initdb", [
       "-D",
       data,
-      "-A",
-      "trust",
+      "--auth=scram-sha-256",
+      `--pwfile=${pwfile}`,
       "-U",
       "postgres",
-      "--no-sync",
+      ...(durability === "durable" ? [] : ["--no-sync"]),
       "-E",
       "UTF8",
       "--locale=C.UTF-8",
-    ]);
+    ]).finally(() => rmSync(pwfile, { force: true }));
   }
 
   let port = opts.port ?? (await freePort());
@@ -117,9 +139,7 @@ export async function startPostgres(opts: { port?: number; dataDir?: string } = 
       `-p ${port}`,
       `-k ${temp}`,
       "-c listen_addresses=127.0.0.1",
-      "-c fsync=off",
-      "-c synchronous_commit=off",
-      "-c full_page_writes=off",
+      ...(durability === "durable" ? [] : UNSAFE_FOR_DATA),
       "-c max_connections=200",
     ].join(" ");
     try {
@@ -153,7 +173,9 @@ export async function startPostgres(opts: { port?: number; dataDir?: string } = 
     }
   }
 
-  const urlOf = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}?sslmode=disable`;
+  // Generated passwords are URL-safe; one from the environment may not be.
+  const urlOf = (db: string) =>
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}?sslmode=disable`;
   const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
   return {
     port,

@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { generateSecret } from "../secrets";
 import { freePort } from "./free-port";
 import { exited, killOnExit } from "./processes";
 
 export type RedisServer = {
   port: number;
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://:<password>@127.0.0.1:<port>` */
   url: string;
   /** Stops the server; the data directory stays, so `start()` can bring it back. */
   stop(): Promise<void>;
@@ -23,8 +24,10 @@ const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * Starts a real redis-server on 127.0.0.1 (a free port unless given), in `dir` or a
- * temporary directory. Without `persist` nothing is written to disk; with it, the
- * append-only file and snapshots in `dir` survive `stop()`/`start()`.
+ * temporary directory, requiring `password` (a random one when left out; the URL
+ * carries it). Without `persist` nothing is written to disk; with it, the append-only
+ * file (fsync every second, Redis's default) and snapshots in `dir` survive
+ * `stop()`/`start()` and crashes.
  *
  * @example
  *   const redis = await startRedis();
@@ -32,28 +35,31 @@ const STOP_TIMEOUT_MS = 10_000;
  *   await redis.dispose();
  */
 export async function startRedis(
-  opts: { port?: number; dir?: string; persist?: boolean } = {},
+  opts: { port?: number; dir?: string; persist?: boolean; password?: string } = {},
 ): Promise<RedisServer> {
   const binary = redisBinary();
   const port = opts.port ?? (await freePort());
   const temporary = !opts.dir;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "redis-"));
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const logFile = join(dir, "redis.log");
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", logFile];
+  const password = opts.password ?? generateSecret();
+  // The password goes in through stdin, as a config file: on the command line every local user could read it.
+  const args = ["-", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", logFile];
   args.push(...(opts.persist ? ["--appendonly", "yes"] : ["--save", "", "--appendonly", "no"]));
   let child: ChildProcess | undefined;
 
   const start = async () => {
     if (child) return;
-    const started = spawn(binary, args, { stdio: "ignore" });
+    const started = spawn(binary, args, { stdio: ["pipe", "ignore", "ignore"] });
+    started.stdin?.end(`requirepass ${JSON.stringify(password)}\n`);
     child = started;
     killOnExit(started);
     started.once("exit", () => {
       if (child === started) child = undefined;
     });
     try {
-      await untilPong(port, started);
+      await untilPong(port, password, started);
     } catch (err) {
       await stop();
       throw new Error(`${(err as Error).message}\n${tail(logFile)}`);
@@ -80,7 +86,7 @@ export async function startRedis(
   }
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     start,
     stop,
     async dispose() {
@@ -102,19 +108,19 @@ function redisBinary(): string {
  * Resolves once Redis answers PING on `port`. An open port is not enough: it could be
  * another process that took the port, or a Redis still loading its data.
  */
-async function untilPong(port: number, child: ChildProcess): Promise<void> {
+async function untilPong(port: number, password: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode})`);
     }
-    if (await pings(port)) return;
+    if (await pings(port, password)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`redis-server on port ${port} did not answer PING within ${READY_TIMEOUT_MS} ms`);
 }
 
-function pings(port: number): Promise<boolean> {
+function pings(port: number, password: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     let reply = "";
@@ -123,10 +129,12 @@ function pings(port: number): Promise<boolean> {
       resolve(ok);
     };
     socket.setTimeout(1000, () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("connect", () => socket.write(`AUTH ${JSON.stringify(password)}\r\nPING\r\n`));
     socket.on("data", (chunk) => {
       reply += chunk.toString();
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+      // Two answers: +OK to AUTH, then +PONG (or -LOADING while it reads its data).
+      const lines = reply.split("\r\n");
+      if (lines.length > 2) done(lines[0] === "+OK" && lines[1] === "+PONG");
     });
     socket.once("error", () => done(false));
     socket.once("close", () => done(false));
