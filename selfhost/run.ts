@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { buildWorkers } from "../scripts/build-workers";
 import { startCluster } from "./cluster";
 import { rollingRestart } from "./rolling-restart";
-import { loadOrCreateSecrets, SECRET_ENV, secretsPath } from "./secrets";
+import { loadOrCreateSecrets, SECRET_ENV } from "./secrets";
 import { ensureDebianPackages, onPath } from "./services/ensure-packages";
 
 /** Added to every fixed port, so a second runner (a test, say) can run beside the usual one. */
@@ -75,7 +75,7 @@ console.log(`
     aggregator      ${cluster.aggregator.url}/metrics
     prometheus      ${cluster.prometheus?.url ?? "(not installed: apt-get install prometheus)"}
     data            ${cluster.dataDir}
-    admin token     ${process.env[SECRET_ENV.adminToken] ? `from ${SECRET_ENV.adminToken}` : `"adminToken" in ${secretsPath(cluster.dataDir)}`}
+    admin token     ${process.env[SECRET_ENV.adminToken] ? `from ${SECRET_ENV.adminToken}` : `"adminToken" in ${join(cluster.dataDir, "secrets.json")}`}
     rolling restart npm run selfhost:restart
     logs            ${cluster.dir}/*.log
   Ctrl-C stops everything.
