@@ -21,6 +21,8 @@ export type Config = {
   publicHost: string | null;
   corsOrigins: readonly string[];
   trustRequestId: boolean;
+  /** Accept loopback, private and link-local link targets (ALLOW_PRIVATE_TARGETS=true, local development). */
+  allowPrivateTargets: boolean;
 };
 
 export type KvMissFallback = "postgres" | "none";
@@ -44,6 +46,7 @@ export function readConfig(env: Env): Config {
     publicBaseUrl: base,
     publicHost: base ? new URL(base).hostname : null,
     trustRequestId: env.TRUST_REQUEST_ID === "true",
+    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS === "true",
     corsOrigins: (env.CORS_ORIGINS ?? "")
       .split(",")
       .map((o) => o.trim())

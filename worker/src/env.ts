@@ -30,6 +30,8 @@ export type Env = {
   RATE_LIMIT_KEY_PER_SECOND?: string;
   /** Self-host only: "true" when a trusted load balancer sets X-Request-Id (nginx's $request_id). */
   TRUST_REQUEST_ID?: string;
+  /** "true" accepts link targets on localhost and loopback, private or link-local addresses. */
+  ALLOW_PRIVATE_TARGETS?: string;
   /** Comma-separated origins allowed to call the API from browsers ("*" for any); unset, no CORS. */
   CORS_ORIGINS?: string;
   /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */

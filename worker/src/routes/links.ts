@@ -27,7 +27,8 @@ function service(c: Context<AppEnv>): LinkService {
   const url = new URL(c.req.url);
   const rt = runtimeFor(c.env);
   const ownHosts = [url.hostname, ...(rt.config.publicHost ? [rt.config.publicHost] : [])];
-  return new LinkService(c.var.db(), rt.links, c.var.principal.ownerId, ownHosts);
+  const targetPolicy = { ownHosts, allowPrivate: rt.config.allowPrivateTargets };
+  return new LinkService(c.var.db(), rt.links, c.var.principal.ownerId, targetPolicy);
 }
 
 const baseUrl = (c: Context<AppEnv>): string =>

@@ -1,3 +1,4 @@
+import { locationFor } from "@shared/links/location";
 import { isValidSlug } from "@shared/links/slug";
 import { notFound, ProblemError } from "@shared/problem";
 import { Hono } from "hono";
@@ -75,7 +76,7 @@ export async function serveRedirect(
 
   return new Response(null, {
     status: record.s ?? 302,
-    headers: { Location: record.u, "Cache-Control": CACHE_CONTROL },
+    headers: { Location: locationFor(record.u), "Cache-Control": CACHE_CONTROL },
   });
 }
 

@@ -1,7 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { REDIRECT_STATUSES } from "@shared/links/record";
 import { isReservedSlug, SLUG_MAX_LENGTH, SLUG_PATTERN } from "@shared/links/slug";
-import { checkTargetUrl, TARGET_URL_MAX_LENGTH, TARGET_URL_MESSAGES } from "@shared/links/target-url";
+import {
+  parseTargetUrl,
+  STATIC_RULES_ONLY,
+  TARGET_URL_MAX_LENGTH,
+  TARGET_URL_MESSAGES,
+} from "@shared/links/target-url";
 
 /** Link schemas: the same objects validate requests and generate /openapi.json. */
 
@@ -16,10 +21,18 @@ export const TargetUrlSchema = z
   .string()
   .max(TARGET_URL_MAX_LENGTH)
   .superRefine((value, ctx) => {
-    const problem = checkTargetUrl(value);
+    // The rules that depend on the deployment (own hosts, private targets) run in LinkService.
+    const { problem } = parseTargetUrl(value, STATIC_RULES_ONLY);
     if (problem) ctx.addIssue({ code: "custom", message: TARGET_URL_MESSAGES[problem] });
   })
-  .openapi({ format: "uri", example: "https://example.com/landing?utm_source=short" });
+  .openapi({
+    format: "uri",
+    description:
+      "An absolute http(s) URL written as `http(s)://host/…`, without credentials or a backslash before the " +
+      "path; not this service's own host, nor localhost or a loopback, private or link-local address. " +
+      "Stored and served in WHATWG-normalized form (punycode host, percent-encoded path).",
+    example: "https://example.com/landing?utm_source=short",
+  });
 
 // A union of single literals: the multi-value z.literal([...]) is documented as its first value only.
 const StatusCodeSchema = z

@@ -3,7 +3,7 @@ import { uniqueViolation } from "@shared/db/errors";
 import { type Link, links } from "@shared/db/schema";
 import { toLinkRecord, tombstone } from "@shared/links/record";
 import { randomSlug } from "@shared/links/slug";
-import { checkTargetUrl, TARGET_URL_MESSAGES } from "@shared/links/target-url";
+import { parseTargetUrl, TARGET_URL_MESSAGES, type TargetUrlPolicy } from "@shared/links/target-url";
 import type { LinkStore } from "@shared/ports";
 import { badRequest, conflict, notFound, ProblemError } from "@shared/problem";
 import { and, arrayContains, desc, eq, isNull, lt, sql } from "drizzle-orm";
@@ -18,12 +18,12 @@ export class LinkService {
     private readonly db: Database,
     private readonly store: LinkStore,
     private readonly ownerId: string,
-    /** Hostnames of this service; a target on them would loop. */
-    private readonly ownHosts: readonly string[],
+    /** This deployment's target URL rules: its own hosts, whether private targets are allowed. */
+    private readonly targetPolicy: TargetUrlPolicy,
   ) {}
 
   async create(input: CreateLinkInput): Promise<Link> {
-    this.refuseSelfRedirect(input.url);
+    const url = this.normalizedTarget(input.url);
     const attempts = input.slug ? 1 : 5;
     for (let attempt = 1; ; attempt++) {
       const slug = input.slug ?? randomSlug();
@@ -32,7 +32,7 @@ export class LinkService {
           .insert(links)
           .values({
             slug,
-            url: input.url,
+            url,
             statusCode: input.statusCode ?? 302,
             expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
             maxClicks: input.maxClicks ?? null,
@@ -88,11 +88,11 @@ export class LinkService {
   }
 
   async update(slug: string, input: UpdateLinkInput): Promise<Link> {
-    if (input.url !== undefined) this.refuseSelfRedirect(input.url);
+    const url = input.url === undefined ? undefined : this.normalizedTarget(input.url);
     const [row] = await this.db
       .update(links)
       .set({
-        url: input.url,
+        url,
         statusCode: input.statusCode,
         expiresAt: input.expiresAt == null ? input.expiresAt : new Date(input.expiresAt),
         maxClicks: input.maxClicks,
@@ -159,12 +159,15 @@ export class LinkService {
     return row;
   }
 
-  private refuseSelfRedirect(url: string): void {
-    if (checkTargetUrl(url, this.ownHosts) === "self-redirect") {
+  /** The href to store, after every rule including this deployment's own hosts and private-target setting. */
+  private normalizedTarget(raw: string): string {
+    const { href, problem } = parseTargetUrl(raw, this.targetPolicy);
+    if (problem) {
       throw badRequest("the target URL is not acceptable", [
-        { path: "url", message: TARGET_URL_MESSAGES["self-redirect"] },
+        { path: "url", message: TARGET_URL_MESSAGES[problem] },
       ]);
     }
+    return href;
   }
 }
 
