@@ -9,10 +9,11 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startRedisGateway } from "../selfhost/redis-rest-gateway";
+import { generateSecret } from "../selfhost/secrets";
 import { ensureDebianPackages, onPath } from "../selfhost/services/ensure-packages";
 import { startPglite } from "../selfhost/services/pglite";
 import { startRedis } from "../selfhost/services/redis";
-import { startWsProxy } from "../selfhost/ws-proxy";
+import { postgresAddress, startWsProxy } from "../selfhost/ws-proxy";
 import { migrateDatabase } from "./migrate";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -27,7 +28,7 @@ const redis = await startRedis({ dir: `${ROOT}.dev/redis`, persist: true });
 const gateway = await startRedisGateway({ redisUrl: redis.url, token: GATEWAY_TOKEN });
 const pglite = process.env.DATABASE_URL ? null : await startPglite({ dataDir: `${ROOT}.dev/pglite` });
 const databaseUrl = process.env.DATABASE_URL ?? (pglite as NonNullable<typeof pglite>).url;
-const wsProxy = await startWsProxy();
+const wsProxy = await startWsProxy({ target: postgresAddress(databaseUrl), token: generateSecret() });
 await migrateDatabase(databaseUrl);
 
 const vars = [

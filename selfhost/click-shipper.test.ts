@@ -10,6 +10,7 @@ let redisServer: RedisServer;
 let redis: IORedis;
 let broker: QueueBroker;
 const QUEUE = "shipper-test";
+const BROKER_TOKEN = "broker-token";
 
 beforeAll(async () => {
   redisServer = await startRedis();
@@ -20,6 +21,7 @@ beforeAll(async () => {
     queue: QUEUE,
     consumerUrl: "http://127.0.0.1:9/none",
     consumerToken: "t",
+    token: BROKER_TOKEN,
   });
 });
 afterAll(async () => {
@@ -116,11 +118,11 @@ describe("shipClicks", () => {
 
   it("posts to a broker over HTTP (Compose) and drops a batch the broker refuses", async () => {
     const run = crypto.randomUUID();
-    const { input, shipper } = harness(postToBroker(broker.url));
+    const { input, shipper } = harness(postToBroker(broker.url, BROKER_TOKEN));
     input.end(line(run, 7));
     await shipper.drained(5000);
     expect(await stored(run)).toEqual([7]);
-    await expect(postToBroker(broker.url)(["{not json"])).rejects.toBeInstanceOf(RefusedBatch);
+    await expect(postToBroker(broker.url, BROKER_TOKEN)(["{not json"])).rejects.toBeInstanceOf(RefusedBatch);
   });
 
   it("reports a drain that timed out, and counts what it gives up at stop as dropped", async () => {

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 import { CLICK_LINE_PREFIX } from "@shared/click-line";
 import { Counter, Gauge, Registry } from "@shared/metrics/registry";
+import { bearer } from "./internal-auth";
 
 /**
  * Reads an edge replica's stdout, ships its click lines (StdoutClickSink) to the queue
@@ -193,8 +194,8 @@ export function shipClicks(opts: {
 /** The broker answered that this batch can never be stored (400). */
 export class RefusedBatch extends Error {}
 
-/** A `deliver` for shipClicks that posts to a broker's `POST /batch` over HTTP. */
-export function postToBroker(brokerUrl: string): (bodies: string[]) => Promise<void> {
+/** A `deliver` for shipClicks that posts to a broker's `POST /batch` over HTTP, with the broker's token. */
+export function postToBroker(brokerUrl: string, token: string): (bodies: string[]) => Promise<void> {
   return async (bodies) => {
     const messages = bodies.map((body) => ({
       body: Buffer.from(body).toString("base64"),
@@ -202,7 +203,7 @@ export function postToBroker(brokerUrl: string): (bodies: string[]) => Promise<v
     }));
     const res = await fetch(`${brokerUrl}/batch`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", Authorization: bearer(token) },
       body: JSON.stringify({ messages }),
       signal: AbortSignal.timeout(10_000),
     });

@@ -23,7 +23,7 @@ import { startPrometheus } from "./services/prometheus";
 import { startRedis } from "./services/redis";
 import { type WorkerdProcess, workerd } from "./services/workerd";
 import { aggregatorConfig, edgeConfig } from "./workerd-config";
-import { startWsProxy } from "./ws-proxy";
+import { postgresAddress, startWsProxy } from "./ws-proxy";
 
 export type ClusterOptions = {
   replicas?: number;
@@ -63,8 +63,8 @@ export async function startCluster(opts: ClusterOptions = {}) {
   const dataDir = opts.dataDir ?? join(dir, "data");
   const secrets = opts.secrets ?? loadOrCreateSecrets(dataDir);
   const adminToken = secrets.adminToken;
-  const gatewayToken = "selfhost-gateway-token";
-  const pushToken = `push-${crypto.randomUUID()}`;
+  // One internal token for every service only the cluster's own processes call.
+  const { internalToken, metricsToken } = secrets;
   const stops: Array<() => Promise<unknown>> = [];
   /** Each stop gets 10 s, so one stuck service cannot keep Ctrl-C from finishing. */
   const onStop = (fn: () => Promise<unknown>, name = fn.toString().slice(6, 40)) =>
@@ -102,20 +102,25 @@ export async function startCluster(opts: ClusterOptions = {}) {
     onStop(() => redis.stop());
     const gateway = await startRedisGateway({
       redisUrl: redis.url,
-      token: gatewayToken,
+      token: internalToken,
       port: await port("gateway"),
     });
     onStop(() => gateway.close());
-    const wsProxy = await startWsProxy({ port: await port("wsProxy") });
+    const wsProxy = await startWsProxy({
+      target: postgresAddress(databaseUrl),
+      token: internalToken,
+      port: await port("wsProxy"),
+    });
     onStop(() => wsProxy.close());
-    const kv = await startKvService({ redisUrl: redis.url, port: await port("kv") });
+    const kv = await startKvService({ redisUrl: redis.url, token: internalToken, port: await port("kv") });
     onStop(() => kv.close());
 
     const shared = {
       DATABASE_URL: databaseUrl,
       DB_WS_PROXY: wsProxy.url,
       UPSTASH_REDIS_REST_URL: gateway.url,
-      UPSTASH_REDIS_REST_TOKEN: gatewayToken,
+      UPSTASH_REDIS_REST_TOKEN: internalToken,
+      METRICS_TOKEN: metricsToken,
     };
     const aggregatorPort = await port("aggregator");
     const aggregator = workerd({
@@ -127,7 +132,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
       aggregatorConfig({
         bundlePath: relative(dir, bundles.aggregator),
         address: `127.0.0.1:${aggregatorPort}`,
-        vars: { ...shared, QUEUE_PUSH_TOKEN: pushToken },
+        vars: { ...shared, QUEUE_PUSH_TOKEN: internalToken },
       }),
     );
     await aggregator.start();
@@ -136,8 +141,9 @@ export async function startCluster(opts: ClusterOptions = {}) {
     const broker = await startQueueBroker({
       redisUrl: redis.url,
       port: await port("broker"),
+      token: internalToken,
       consumerUrl: `${aggregator.url}/__queue/clicks`,
-      consumerToken: pushToken,
+      consumerToken: internalToken,
     });
     onStop(() => broker.close());
 
@@ -146,6 +152,8 @@ export async function startCluster(opts: ClusterOptions = {}) {
       ADMIN_TOKEN: adminToken,
       VISITOR_SALT: secrets.visitorSalt,
       TRUST_REQUEST_ID: "true",
+      // nginx sets it from the connection's address, after clearing what the client sent.
+      CLIENT_IP_HEADER: "X-Real-IP",
       HEALTH_DETAILED_PUBLIC: "false",
       ...opts.vars,
     };
@@ -166,6 +174,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
             address: `127.0.0.1:${replicaPort}`,
             kvAddress: kv.address,
             queueAddress: `127.0.0.1:${broker.port}`,
+            internalToken,
             vars: edgeVars,
           }),
         );
@@ -174,10 +183,11 @@ export async function startCluster(opts: ClusterOptions = {}) {
     }
     await Promise.all(replicas.map((r) => r.start()));
     onStop(() => Promise.all(replicas.map((r) => r.stop())));
-    const shipperMetrics = await serveShipperMetrics(
-      await port("shipperMetrics"),
-      replicas.map((r) => ({ replica: `edge-${r.index + 1}`, stats: r.clicks })),
-    );
+    const shipperMetrics = await serveShipperMetrics({
+      port: await port("shipperMetrics"),
+      replicas: replicas.map((r) => ({ replica: `edge-${r.index + 1}`, stats: r.clicks })),
+      metricsToken,
+    });
     onStop(() => shipperMetrics.close());
 
     const lbPort = await port("lb");
@@ -199,6 +209,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
           dir: join(dir, "prometheus"),
           port: opts.prometheus.port ?? (await freePort()),
           scrapeInterval: opts.prometheus.scrapeInterval,
+          metricsToken,
           targets: {
             edge: replicas.map((r) => `127.0.0.1:${r.port}`),
             "click-shipper": [`127.0.0.1:${shipperMetrics.port}`],
@@ -213,12 +224,14 @@ export async function startCluster(opts: ClusterOptions = {}) {
       dataDir,
       lbUrl: nginx.url,
       adminToken,
+      secrets,
       databaseUrl,
       bundles,
       postgres,
       redis,
       gateway,
       wsProxy,
+      shipperMetrics,
       kv,
       broker,
       aggregator,

@@ -23,6 +23,8 @@ const pick = (names: readonly string[]) =>
   );
 
 const queueAddress = process.env.QUEUE_ADDRESS ?? "broker:8071";
+// For workerd's KV and queue bindings and the click shipper; not a var of the worker itself.
+const internalToken = process.env.INTERNAL_TOKEN ?? "";
 let capnp: string;
 if (role === "edge") {
   capnp = edgeConfig({
@@ -30,6 +32,7 @@ if (role === "edge") {
     address,
     kvAddress: process.env.KV_ADDRESS ?? "kv:8070",
     queueAddress,
+    internalToken,
     vars: pick(EDGE_VARS),
   });
 } else if (role === "aggregator") {
@@ -53,17 +56,18 @@ const shipper =
     ? shipClicks({
         input: child.stdout,
         passthrough: process.stdout,
-        deliver: postToBroker(`http://${queueAddress}`),
+        deliver: postToBroker(`http://${queueAddress}`, internalToken),
       })
     : undefined;
 if (shipper) {
   // workerd's /metrics cannot see the shipper: its counters get a port of their own.
   const replica = process.env.REPLICA_NAME ?? process.env.HOSTNAME ?? "edge";
-  await serveShipperMetrics(
-    Number(process.env.SHIPPER_METRICS_PORT ?? 9464),
-    [{ replica, stats: shipper }],
-    "0.0.0.0",
-  );
+  await serveShipperMetrics({
+    port: Number(process.env.SHIPPER_METRICS_PORT ?? 9464),
+    replicas: [{ replica, stats: shipper }],
+    metricsToken: process.env.METRICS_TOKEN ?? "",
+    host: "0.0.0.0",
+  });
 }
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", async (code) => {

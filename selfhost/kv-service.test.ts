@@ -6,10 +6,17 @@ import { type RedisServer, startRedis } from "./services/redis";
 let redis: RedisServer;
 let kv: Awaited<ReturnType<typeof startKvService>>;
 let base = "";
+const TOKEN = "kv-test-token";
+/** fetch with the service's token, as workerd's KV binding sends it (injectRequestHeaders). */
+const authed = (url: string, init: RequestInit = {}) =>
+  fetch(url, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${TOKEN}` },
+  });
 
 beforeAll(async () => {
   redis = await startRedis({ persist: true });
-  kv = await startKvService({ redisUrl: redis.url });
+  kv = await startKvService({ redisUrl: redis.url, token: TOKEN });
   base = `http://${kv.address}`;
 });
 afterAll(async () => {
@@ -23,23 +30,23 @@ describe("KV service (workerd's KV-over-HTTP protocol)", () => {
   it("gets what was put, with metadata; 404 for a missing key; delete of a missing key is fine", async () => {
     expect(
       (
-        await fetch(key("link:a"), {
+        await authed(key("link:a"), {
           method: "PUT",
           body: '{"v":1}',
           headers: { "CF-KV-Metadata": '{"m":1}' },
         })
       ).status,
     ).toBe(200);
-    const got = await fetch(key("link:a"));
+    const got = await authed(key("link:a"));
     expect(await got.text()).toBe('{"v":1}');
     expect(got.headers.get("cf-kv-metadata")).toBe('{"m":1}');
-    expect((await fetch(key("link:none"))).status).toBe(404);
-    expect((await fetch(key("link:none"), { method: "DELETE" })).status).toBe(200);
+    expect((await authed(key("link:none"))).status).toBe(404);
+    expect((await authed(key("link:none"), { method: "DELETE" })).status).toBe(200);
   });
 
   it("lists by prefix with a cursor", async () => {
-    for (const n of ["p:1", "p:2", "p:3", "q:1"]) await fetch(key(n), { method: "PUT", body: n });
-    const first = (await (await fetch(`${base}/?prefix=p:&key_count_limit=2`)).json()) as {
+    for (const n of ["p:1", "p:2", "p:3", "q:1"]) await authed(key(n), { method: "PUT", body: n });
+    const first = (await (await authed(`${base}/?prefix=p:&key_count_limit=2`)).json()) as {
       keys: { name: string }[];
       list_complete: boolean;
       cursor: string;
@@ -47,17 +54,17 @@ describe("KV service (workerd's KV-over-HTTP protocol)", () => {
     expect(first.keys.map((k) => k.name)).toEqual(["p:1", "p:2"]);
     expect(first.list_complete).toBe(false);
     const rest = (await (
-      await fetch(`${base}/?prefix=p:&key_count_limit=2&cursor=${first.cursor}`)
+      await authed(`${base}/?prefix=p:&key_count_limit=2&cursor=${first.cursor}`)
     ).json()) as { keys: { name: string }[]; list_complete: boolean };
     expect(rest).toEqual({ keys: [{ name: "p:3" }], list_complete: true });
   });
 
   it("serves reads while Redis is down and persists writes made meanwhile when it returns", async () => {
-    await fetch(key("link:keep"), { method: "PUT", body: "kept" });
+    await authed(key("link:keep"), { method: "PUT", body: "kept" });
     await redis.stop();
-    expect(await (await fetch(key("link:keep"))).text()).toBe("kept");
-    expect((await fetch(key("link:late"), { method: "PUT", body: "late" })).status).toBe(200);
-    expect(await (await fetch(key("link:late"))).text()).toBe("late");
+    expect(await (await authed(key("link:keep"))).text()).toBe("kept");
+    expect((await authed(key("link:late"), { method: "PUT", body: "late" })).status).toBe(200);
+    expect(await (await authed(key("link:late"))).text()).toBe("late");
     expect(kv.unflushed()).toBe(1);
     await redis.start();
     const client = new IORedis(redis.url);
@@ -71,13 +78,29 @@ describe("KV service (workerd's KV-over-HTTP protocol)", () => {
   });
 
   it("loads what Redis holds when it starts", async () => {
-    const second = await startKvService({ redisUrl: redis.url });
+    const second = await startKvService({ redisUrl: redis.url, token: TOKEN });
     try {
-      expect(await (await fetch(`http://${second.address}/${encodeURIComponent("link:keep")}`)).text()).toBe(
+      expect(await (await authed(`http://${second.address}/${encodeURIComponent("link:keep")}`)).text()).toBe(
         "kept",
       );
     } finally {
       await second.close();
     }
+  });
+});
+
+describe("KV service access", () => {
+  it("refuses a request without the token or with a wrong one, and serves the right one", async () => {
+    const put = (headers: Record<string, string>) =>
+      fetch(key("link:forged"), { method: "PUT", body: '{"u":"https://evil.example"}', headers });
+    expect((await put({})).status).toBe(401);
+    expect((await put({ Authorization: "Bearer wrong-token" })).status).toBe(401);
+    expect((await fetch(key("link:forged"))).status).toBe(401);
+    expect((await authed(key("link:forged"))).status).toBe(404);
+    expect((await put({ Authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+
+  it("does not start without a token", async () => {
+    await expect(startKvService({ redisUrl: redis.url, token: "" })).rejects.toThrow(/token/);
   });
 });

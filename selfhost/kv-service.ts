@@ -8,25 +8,37 @@
  * meanwhile are kept in memory and flushed to Redis when it returns. Like Cloudflare's
  * KV this is a replica: Postgres has the truth, and the edge falls back to it on a miss.
  *
+ * Every request needs `Authorization: Bearer <token>` (selfhost/internal-auth.ts): a forged
+ * `PUT /link:<slug>` would point a short link anywhere. workerd's binding sends it through
+ * `injectRequestHeaders` (selfhost/workerd-config.ts).
+ *
  * @example
- *   const kv = await startKvService({ redisUrl });   // workerd: (name = "kvstore", external = (address = kv.address, http = ()))
- * CLI: REDIS_URL=… PORT=8070 [HOST=0.0.0.0] tsx selfhost/kv-service.ts
+ *   const kv = await startKvService({ redisUrl, token });   // workerd: edgeConfig({ kvAddress: kv.address, internalToken: token })
+ * CLI: REDIS_URL=… INTERNAL_TOKEN=… PORT=8070 [HOST=0.0.0.0] tsx selfhost/kv-service.ts
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
+import { bearerCheck } from "./internal-auth";
 import { readBody } from "./services/http";
 
 const PREFIX = "kv:";
 type Entry = { value: Buffer; metadata: string | null; expiresAt: number | null };
 
-export async function startKvService(opts: { redisUrl: string; port?: number; host?: string }): Promise<{
+export async function startKvService(opts: {
+  redisUrl: string;
+  /** The deployment's internal token; the service refuses to start without one. */
+  token: string;
+  port?: number;
+  host?: string;
+}): Promise<{
   address: string;
   port: number;
   /** Keys written while Redis was unreachable, not yet persisted. */
   unflushed(): number;
   close(): Promise<void>;
 }> {
+  const authorized = bearerCheck(opts.token, "kv service");
   const redis = new IORedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
   const entries = new Map<string, Entry>();
@@ -104,6 +116,7 @@ export async function startKvService(opts: { redisUrl: string; port?: number; ho
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!authorized(req)) return void res.writeHead(401).end();
     const url = new URL(req.url ?? "/", "http://kv");
     const key = decodeURIComponent(url.pathname.slice(1));
     const q = url.searchParams;
@@ -181,6 +194,7 @@ export async function startKvService(opts: { redisUrl: string; port?: number; ho
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const kv = await startKvService({
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    token: process.env.INTERNAL_TOKEN ?? "",
     port: Number(process.env.PORT ?? 8070),
     host: process.env.HOST,
   });

@@ -41,8 +41,14 @@ ${servers}
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
+      # Client-address and country headers come from nginx alone: the client's own are replaced
+      # or dropped (an empty value is not sent), so rotating them cannot escape the per-IP limit.
       proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header CF-Connecting-IP "";
+      proxy_set_header True-Client-IP "";
+      proxy_set_header Forwarded "";
+      proxy_set_header CF-IPCountry "";
       # The same id on every retry of one request: the worker derives the click event id from it.
       proxy_set_header X-Request-Id $request_id;
       proxy_next_upstream error timeout http_502 http_503 http_504;

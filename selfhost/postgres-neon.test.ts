@@ -7,14 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { configureNeon } from "../src/db/neon-config";
 import { type PostgresServer, startPostgres } from "./services/postgres";
-import { startWsProxy, type WsProxy } from "./ws-proxy";
+import { postgresAddress, startWsProxy, type WsProxy } from "./ws-proxy";
 
 /** This file's own Postgres, since it stops and restarts it. */
 let postgres: PostgresServer;
 let proxy: WsProxy;
+const TOKEN = "neon-test-token";
 
 beforeAll(async () => {
-  [postgres, proxy] = await Promise.all([startPostgres({ durability: "off-for-tests" }), startWsProxy()]);
+  postgres = await startPostgres({ durability: "off-for-tests" });
+  proxy = await startWsProxy({ target: postgresAddress(postgres.url), token: TOKEN });
   configureNeon({ wsProxy: proxy.url, webSocketConstructor: WebSocket });
 });
 afterAll(async () => {
@@ -85,6 +87,9 @@ describe("Neon serverless driver through the WebSocket proxy", () => {
     });
     await new Promise<void>((resolve) => lingering.listen(0, "127.0.0.1", resolve));
     const { port } = lingering.address() as { port: number };
+    // A proxy of its own, since a proxy reaches only its one Postgres.
+    const lingeringProxy = await startWsProxy({ target: `127.0.0.1:${port}`, token: TOKEN });
+    configureNeon({ wsProxy: lingeringProxy.url });
     try {
       const client = new Client({
         connectionString: postgres.url.replace(`:${postgres.port}/`, `:${port}/`),
@@ -97,11 +102,13 @@ describe("Neon serverless driver through the WebSocket proxy", () => {
       ]);
       expect(ended).toBe("ended");
     } finally {
+      configureNeon({ wsProxy: proxy.url });
+      await lingeringProxy.close();
       lingering.close();
     }
   });
 
-  it("refuses addresses outside the allowed hosts", async () => {
+  it("refuses addresses other than its Postgres", async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const ws = new WebSocket(`ws://${proxy.url}?address=example.com:5432`);
       ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));

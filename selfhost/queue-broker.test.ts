@@ -9,6 +9,13 @@ import { readBody } from "./services/http";
 import { type RedisServer, startRedis } from "./services/redis";
 
 const TOKEN = "push-token";
+/** What producers and operators must present to the broker itself. */
+const BROKER_TOKEN = "broker-token";
+/** `init` with the broker's token, as the runner, the shipper and workerd's binding send it. */
+const withToken = (init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${BROKER_TOKEN}` },
+});
 const GROUP = "aggregator";
 
 type Delivery = { id: string; body: unknown; attempts: number; timestamp: number };
@@ -104,6 +111,7 @@ async function broker(
     redisUrl: redisServer.url,
     consumerUrl,
     consumerToken: TOKEN,
+    token: BROKER_TOKEN,
     maxBatchTimeoutMs: 100,
     retryBaseDelayMs: 100,
     ...opts,
@@ -113,13 +121,16 @@ async function broker(
 }
 
 const sendMessage = (b: QueueBroker, body: unknown) =>
-  fetch(`${b.url}/message`, {
-    method: "POST",
-    headers: { "X-Msg-Fmt": "json", "Content-Type": "application/octet-stream" },
-    body: JSON.stringify(body),
-  });
+  fetch(
+    `${b.url}/message`,
+    withToken({
+      method: "POST",
+      headers: { "X-Msg-Fmt": "json", "Content-Type": "application/octet-stream" },
+      body: JSON.stringify(body),
+    }),
+  );
 const sendBatch = (b: QueueBroker, messages: Array<{ body: string; contentType: string }>) =>
-  fetch(`${b.url}/batch`, { method: "POST", body: JSON.stringify({ messages }) });
+  fetch(`${b.url}/batch`, withToken({ method: "POST", body: JSON.stringify({ messages }) }));
 const jsonMessage = (value: unknown) => ({
   body: Buffer.from(JSON.stringify(value)).toString("base64"),
   contentType: "json",
@@ -203,13 +214,12 @@ describe("queue broker", () => {
 
     const v8 = await sendBatch(b, [{ body: "AAAA", contentType: "v8" }]);
     expect(v8.status).toBe(400);
-    const noFormat = await fetch(`${b.url}/message`, { method: "POST", body: "{}" });
+    const noFormat = await fetch(`${b.url}/message`, withToken({ method: "POST", body: "{}" }));
     expect(noFormat.status).toBe(400);
-    const badJson = await fetch(`${b.url}/message`, {
-      method: "POST",
-      headers: { "X-Msg-Fmt": "json" },
-      body: "{not json",
-    });
+    const badJson = await fetch(
+      `${b.url}/message`,
+      withToken({ method: "POST", headers: { "X-Msg-Fmt": "json" }, body: "{not json" }),
+    );
     expect(badJson.status).toBe(400);
     expect(await redis.xlen(`q:${queue}`)).toBe(3);
 
@@ -217,11 +227,11 @@ describe("queue broker", () => {
     const body = '{"gone":true}';
     const socket = connect(b.port, "127.0.0.1");
     await new Promise<void>((resolve) => socket.once("connect", resolve));
-    const request = `POST /message HTTP/1.1\r\nHost: broker\r\nX-Msg-Fmt: json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const request = `POST /message HTTP/1.1\r\nHost: broker\r\nAuthorization: Bearer ${BROKER_TOKEN}\r\nX-Msg-Fmt: json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     socket.write(request, () => socket.destroy());
     await vi.waitFor(async () => expect(await redis.xlen(`q:${queue}`)).toBe(4));
 
-    const stats = (await (await fetch(`${b.url}/stats`)).json()) as Record<string, number>;
+    const stats = (await (await fetch(`${b.url}/stats`, withToken())).json()) as Record<string, number>;
     expect(stats.deadLetters).toBe(0);
     expect((stats.backlog ?? 0) + (stats.pending ?? 0)).toBe(4);
     expect(stats.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
@@ -293,7 +303,7 @@ describe("queue broker", () => {
       [string, string[]]
     >;
     expect(fields(dead)).toMatchObject({ body: '{"poison":true}', id: first?.id, attempts: "3" });
-    const stats = (await (await fetch(`${b.url}/stats`)).json()) as Record<string, number>;
+    const stats = (await (await fetch(`${b.url}/stats`, withToken())).json()) as Record<string, number>;
     expect(stats).toMatchObject({ backlog: 0, pending: 0, deadLetters: 1 });
 
     consumer.respond = ackAll;
@@ -304,7 +314,7 @@ describe("queue broker", () => {
     expect(replayed?.id).not.toBe(first?.id);
     await vi.waitFor(async () => expect(await queueState(queue)).toEqual(empty));
     expect([...consumer.acked.keys()]).toEqual([replayed?.id]);
-    const again = await fetch(`${b.url}/replay-dlq`, { method: "POST" });
+    const again = await fetch(`${b.url}/replay-dlq`, withToken({ method: "POST" }));
     expect(await again.json()).toEqual({ replayed: 0 });
   });
 
@@ -364,5 +374,33 @@ describe("queue broker", () => {
     expect(second).toMatchObject({ id: first?.id, attempts: 2, body: { survives: "crash" } });
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(500);
     await vi.waitFor(async () => expect(await queueState(queue)).toEqual(empty));
+  });
+});
+
+describe("queue broker access", () => {
+  it("refuses every route without the token or with a wrong one, and serves the right one", async () => {
+    const queue = newQueue();
+    const b = await broker("http://127.0.0.1:9/none", { queue });
+    const forged: Record<string, { method: string; headers?: Record<string, string>; body?: string }> = {
+      "/message": { method: "POST", headers: { "X-Msg-Fmt": "json" }, body: '{"forged":true}' },
+      "/batch": { method: "POST", body: JSON.stringify({ messages: [jsonMessage({ forged: true })] }) },
+      "/replay-dlq": { method: "POST" },
+      "/stats": { method: "GET" },
+    };
+    for (const [path, init] of Object.entries(forged)) {
+      expect((await fetch(`${b.url}${path}`, init)).status, `${path} without a token`).toBe(401);
+      const wrong = { ...init, headers: { ...init.headers, Authorization: "Bearer wrong-token" } };
+      expect((await fetch(`${b.url}${path}`, wrong)).status, `${path} with a wrong token`).toBe(401);
+    }
+    expect(await redis.xlen(`q:${queue}`)).toBe(0);
+    for (const [path, init] of Object.entries(forged))
+      expect((await fetch(`${b.url}${path}`, withToken(init))).status, path).toBe(200);
+    expect(await redis.xlen(`q:${queue}`)).toBe(2);
+  });
+
+  it("does not start without a token", async () => {
+    await expect(broker("http://127.0.0.1:9/none", { queue: newQueue(), token: "" })).rejects.toThrow(
+      /token/,
+    );
   });
 });

@@ -3,7 +3,8 @@
  * - Producer side, what workerd's Queue binding sends (RUNTIME-NOTES): `POST /message`
  *   (`X-Msg-Fmt: json|text|bytes`; v8 is refused) and `POST /batch` (base64 bodies). Each message
  *   is XADDed before the 200 (waiting out a Redis restart), so a 200 means stored.
- *   Also `GET /stats` and `POST /replay-dlq`.
+ *   Also `GET /stats` and `POST /replay-dlq`. Every route needs `Authorization: Bearer <token>`
+ *   (selfhost/internal-auth.ts): a forged `/message` is a forged click.
  * - Consumer side: a loop reads batches through the consumer group `aggregator` and POSTs them to
  *   `consumerUrl` (aggregator/src/push-endpoint.ts), which answers `{acked, retried}`. Acked ids are
  *   XACKed and XDELed only after that answer (after the consumer's commit); retried ids stay pending,
@@ -14,16 +15,17 @@
  *   costs no attempt, so an aggregator outage fills no dead-letter queue.
  *
  * @example
- *   const broker = await startQueueBroker({ redisUrl, consumerUrl: "http://127.0.0.1:8090/__queue/clicks", consumerToken });
- *   // workerd: (name = "qstore", external = (address = "127.0.0.1:<broker.port>", http = ()))
+ *   const broker = await startQueueBroker({ redisUrl, token, consumerUrl: "http://127.0.0.1:8090/__queue/clicks", consumerToken });
+ *   // workerd: edgeConfig({ queueAddress: `127.0.0.1:${broker.port}`, internalToken: token })
  *   await broker.stats(); // { backlog, pending, deadLetters, oldestAgeSeconds }
  *   await broker.close();
- * CLI: REDIS_URL=… CONSUMER_URL=… CONSUMER_TOKEN=… [PORT=8071] [HOST=…] tsx selfhost/queue-broker.ts
+ * CLI: REDIS_URL=… INTERNAL_TOKEN=… CONSUMER_URL=… CONSUMER_TOKEN=… [PORT=8071] [HOST=…] tsx selfhost/queue-broker.ts
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import IORedis, { type ChainableCommander } from "ioredis";
+import { bearerCheck } from "./internal-auth";
 import { readBody } from "./services/http";
 
 const GROUP = "aggregator";
@@ -61,6 +63,8 @@ export async function startQueueBroker(opts: {
   host?: string;
   /** Default "clicks": stream `q:clicks`, dead letters `q:clicks-dlq`. */
   queue?: string;
+  /** What producers and operators must present; the broker refuses to start without one. */
+  token: string;
   consumerUrl: string;
   consumerToken: string;
   maxBatchSize?: number;
@@ -71,6 +75,7 @@ export async function startQueueBroker(opts: {
   /** Backoff after a consumer failure: base · 2^(attempts-1), at most 60 s. Default 1000. */
   retryBaseDelayMs?: number;
 }): Promise<QueueBroker> {
+  const authorized = bearerCheck(opts.token, "queue broker");
   const queue = opts.queue ?? "clicks";
   const [stream, dlq, delayed, attemptsKey] = [
     `q:${queue}`,
@@ -110,6 +115,7 @@ export async function startQueueBroker(opts: {
   }
 
   async function route(req: IncomingMessage): Promise<[number, unknown]> {
+    if (!authorized(req)) return [401, { error: "unauthorized" }];
     const path = new URL(req.url ?? "/", "http://broker").pathname;
     if (req.method === "GET" && path === "/stats") return [200, await stats()];
     if (req.method === "POST" && path === "/replay-dlq")
@@ -436,6 +442,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     port: Number(process.env.PORT ?? 8071),
     host: process.env.HOST,
+    token: process.env.INTERNAL_TOKEN ?? "",
     consumerUrl: CONSUMER_URL,
     consumerToken: CONSUMER_TOKEN,
   });

@@ -17,10 +17,10 @@
  *   await gw.close();
  * CLI: REDIS_URL=redis://127.0.0.1:6379 UPSTASH_TOKEN=… [PORT=8079] [HOST=0.0.0.0] tsx selfhost/redis-rest-gateway.ts
  */
-import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import IORedis, { ReplyError } from "ioredis";
+import { bearerCheck } from "./internal-auth";
 import { readBody } from "./services/http";
 
 type Command = [name: string, ...args: string[]];
@@ -45,18 +45,15 @@ export async function startRedisGateway(opts: {
 }): Promise<{ url: string; port: number; close(): Promise<void> }> {
   // No offline queue and no retries: while Redis is down, commands fail at once
   // instead of piling up, so callers reach their fail-open path quickly.
+  const authorized = bearerCheck(opts.token, "redis gateway");
   const redis = new IORedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
   await readyOrTimeout(redis, 5000);
-  const expected = Buffer.from(`Bearer ${opts.token}`);
 
   const handle = async (req: IncomingMessage): Promise<Answer> => {
     const url = new URL(req.url ?? "/", "http://gateway");
     if (url.pathname === "/health") return [200, "ok"];
-    const given = Buffer.from(req.headers.authorization ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return [401, { error: "Unauthorized" }];
-    }
+    if (!authorized(req)) return [401, { error: "Unauthorized" }];
     const base64 = req.headers["upstash-encoding"]?.toString().toLowerCase() === "base64";
     const body = await readBody(req).catch((err: Error) => {
       throw new BadRequest(err.message);

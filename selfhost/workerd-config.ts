@@ -5,7 +5,12 @@
  * workerd configurations for the self-hosted cluster: the same bundles `wrangler
  * deploy` uploads, with the Cloudflare bindings pointed at local services — KV at the
  * KV service, the queue at the Redis Streams broker — and plain-text vars for secrets.
+ * Those services require the deployment's internal token, which workerd adds to every
+ * request of the binding (`injectRequestHeaders`): the worker never sees it. Every
+ * self-host config carries METRICS_TOKEN, so `/metrics` is never public there.
  */
+
+import { bearer, requireToken } from "./internal-auth";
 
 const COMPATIBILITY_DATE = "2026-04-20";
 
@@ -19,6 +24,13 @@ export const V8_FLAGS = ["--max-semi-space-size=1"];
 
 const str = (s: string) => JSON.stringify(s);
 
+/** Throws unless the self-host vars carry METRICS_TOKEN. */
+function requireMetricsToken(vars: Record<string, string>): Record<string, string> {
+  if (!vars.METRICS_TOKEN)
+    throw new Error("self-hosted workers need METRICS_TOKEN: /metrics must not be public");
+  return vars;
+}
+
 const textBindings = (vars: Record<string, string>) =>
   Object.entries(vars).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`);
 
@@ -27,12 +39,13 @@ function config(opts: {
   bundlePath: string;
   address: string;
   bindings: string[];
-  externals: Array<{ name: string; address: string }>;
+  externals: Array<{ name: string; address: string; token: string }>;
 }): string {
   const services = [
     `(name = ${str(opts.service)}, worker = .worker)`,
     ...opts.externals.map(
-      (e) => `(name = ${str(e.name)}, external = (address = ${str(e.address)}, http = ()))`,
+      (e) =>
+        `(name = ${str(e.name)}, external = (address = ${str(e.address)}, http = (injectRequestHeaders = [(name = "Authorization", value = ${str(bearer(e.token))})])))`,
     ),
     // The default outbound service, opened to this machine so the worker reaches the
     // Redis gateway and the Postgres proxy on 127.0.0.1.
@@ -68,8 +81,11 @@ export function edgeConfig(opts: {
   address: string;
   kvAddress: string;
   queueAddress: string;
+  /** What the KV service and the broker require (selfhost/internal-auth.ts). */
+  internalToken: string;
   vars: Record<string, string>;
 }): string {
+  const token = requireToken(opts.internalToken, "edge config");
   return config({
     service: "edge",
     bundlePath: opts.bundlePath,
@@ -77,11 +93,11 @@ export function edgeConfig(opts: {
     bindings: [
       '(name = "LINKS", kvNamespace = "kvstore")',
       '(name = "CLICKS", queue = "qstore")',
-      ...textBindings({ CLICK_SINK: "stdout", KV_MISS_FALLBACK: "none", ...opts.vars }),
+      ...textBindings({ CLICK_SINK: "stdout", KV_MISS_FALLBACK: "none", ...requireMetricsToken(opts.vars) }),
     ],
     externals: [
-      { name: "kvstore", address: opts.kvAddress },
-      { name: "qstore", address: opts.queueAddress },
+      { name: "kvstore", address: opts.kvAddress, token },
+      { name: "qstore", address: opts.queueAddress, token },
     ],
   });
 }
@@ -96,7 +112,7 @@ export function aggregatorConfig(opts: {
     service: "aggregator",
     bundlePath: opts.bundlePath,
     address: opts.address,
-    bindings: textBindings(opts.vars),
+    bindings: textBindings(requireMetricsToken(opts.vars)),
     externals: [],
   });
 }
@@ -119,6 +135,8 @@ export const EDGE_VARS = [
   "RATE_LIMIT_KEY_PER_SECOND",
   "TRUST_REQUEST_ID",
   "ALLOW_PRIVATE_TARGETS",
+  "CLIENT_IP_HEADER",
+  "COUNTRY_HEADER",
   "CORS_ORIGINS",
   "METRICS_TOKEN",
   "HEALTH_DETAILED_PUBLIC",

@@ -4,21 +4,27 @@
  * the driver opens `ws://<proxy.url>?address=<host>:<port>`; each WebSocket becomes one
  * TCP connection to that address, with binary frames piped both ways.
  *
+ * It is a door into the network it runs in, so it opens only to one `target` (the
+ * Postgres `host:port`), only for callers that know the deployment's token, and never
+ * for a browser. The token is a path segment (`/v2/<token>`) because a Workers WebSocket
+ * client cannot add headers, and `proxy.url` (the DB_WS_PROXY value) carries it.
+ *
  * @example
- *   const proxy = await startWsProxy();       // DB_WS_PROXY = proxy.url ("127.0.0.1:PORT/v2")
+ *   const proxy = await startWsProxy({ target: "127.0.0.1:5432", token });   // DB_WS_PROXY = proxy.url
  *   configureNeon({ wsProxy: proxy.url });
  *   …
  *   await proxy.close();
  *
- * CLI: PORT=5433 [HOST=0.0.0.0] [ALLOWED_HOSTS=postgres,localhost] tsx selfhost/ws-proxy.ts
+ * CLI: PORT=5433 TARGET=postgres:5432 INTERNAL_TOKEN=… [HOST=0.0.0.0] tsx selfhost/ws-proxy.ts
  */
 import { createServer } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type WebSocket, WebSocketServer } from "ws";
+import { requireToken, tokensEqual } from "./internal-auth";
 
 export type WsProxy = {
-  /** `host:port/v2`: the value for DB_WS_PROXY. */
+  /** `host:port/v2/<token>`: the value for DB_WS_PROXY (a secret, since it holds the token). */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -29,7 +35,7 @@ export type WsProxy = {
   resume(): void;
 };
 
-const PATH = "/v2";
+const PATH_PREFIX = "/v2/";
 // Above this many bytes queued towards the client, stop reading from Postgres.
 const HIGH_WATER = 1 << 20;
 
@@ -110,12 +116,38 @@ function pipe(ws: WebSocket, host: string, port: number, connections: Set<() => 
   ws.on("error", drop);
 }
 
-/** Starts the proxy; only addresses on `allowedHosts` (default: this machine) are reachable. */
-export async function startWsProxy(
-  opts: { port?: number; host?: string; allowedHosts?: string[] } = {},
-): Promise<WsProxy> {
+/** `host:port` of a Postgres connection string: the proxy's target for that database. */
+export function postgresAddress(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.hostname}:${url.port || "5432"}`;
+}
+
+/** The `host:port` the driver asks for, lower-cased, with IPv6 brackets removed. */
+const normalAddress = (address: string) => address.toLowerCase().replace(/^\[(.*)\](:\d+)$/, "$1$2");
+
+/** Why an upgrade request is refused, as an HTTP status line; null to let it through. */
+function refusal(url: URL, origin: string | undefined, pathToken: string, target: string): string | null {
+  const presented = url.pathname.startsWith(PATH_PREFIX) ? url.pathname.slice(PATH_PREFIX.length) : "";
+  if (!tokensEqual(presented, pathToken)) return "401 Unauthorized";
+  // Browsers always send Origin; the Neon driver (Workers or Node `ws`) never does.
+  if (origin !== undefined) return "403 Forbidden";
+  if (normalAddress(url.searchParams.get("address") ?? "") !== target) return "403 Forbidden";
+  return null;
+}
+
+/** Starts the proxy in front of one Postgres, `target` (`host:port`); refuses to start without a token. */
+export async function startWsProxy(opts: {
+  target: string;
+  token: string;
+  port?: number;
+  host?: string;
+}): Promise<WsProxy> {
+  // Compared as it appears in the path, so nothing is decoded before the check.
+  const pathToken = encodeURIComponent(requireToken(opts.token, "ws proxy"));
+  const target = normalAddress(opts.target);
+  const [, targetHost, targetPort] = /^(.+):(\d+)$/.exec(target) ?? [];
+  if (!targetHost || !targetPort) throw new Error(`ws proxy: target must be host:port, got "${opts.target}"`);
   const host = opts.host ?? "127.0.0.1";
-  const allowed = new Set(opts.allowedHosts ?? ["127.0.0.1", "localhost", "::1"]);
   const connections = new Set<() => void>();
   let paused = false;
   let requested = 0;
@@ -126,20 +158,12 @@ export async function startWsProxy(
     socket.on("error", () => {});
     requested++;
     const url = new URL(req.url ?? "/", "http://proxy");
-    const target = /^(.+):(\d+)$/.exec(url.searchParams.get("address") ?? "");
-    const targetHost = target?.[1]?.replace(/^\[(.*)\]$/, "$1") ?? "";
-    const refusal = paused
-      ? "503 Service Unavailable"
-      : url.pathname !== PATH
-        ? "404 Not Found"
-        : !target || !allowed.has(targetHost)
-          ? "403 Forbidden"
-          : null;
-    if (refusal) {
-      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refused = paused ? "503 Service Unavailable" : refusal(url, req.headers.origin, pathToken, target);
+    if (refused) {
+      socket.end(`HTTP/1.1 ${refused}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => pipe(ws, targetHost, Number(target?.[2]), connections));
+    wss.handleUpgrade(req, socket, head, (ws) => pipe(ws, targetHost, Number(targetPort), connections));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -154,7 +178,7 @@ export async function startWsProxy(
   };
   const reachableHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return {
-    url: `${reachableHost}:${port}${PATH}`,
+    url: `${reachableHost}:${port}${PATH_PREFIX}${pathToken}`,
     port,
     get requested() {
       return requested;
@@ -180,9 +204,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const proxy = await startWsProxy({
     port: Number(process.env.PORT ?? 5433),
     host: process.env.HOST,
-    allowedHosts: process.env.ALLOWED_HOSTS?.split(",").map((h) => h.trim()),
+    target: process.env.TARGET ?? "",
+    token: process.env.INTERNAL_TOKEN ?? "",
   });
-  console.log(`neon ws proxy on ${proxy.url}`);
+  console.log(`neon ws proxy on port ${proxy.port} → ${process.env.TARGET}`);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => void proxy.close().then(() => process.exit(0)));
   }

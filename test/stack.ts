@@ -3,7 +3,7 @@ import { Miniflare } from "miniflare";
 import pg from "pg";
 import { inject } from "vitest";
 import { startRedisGateway } from "../selfhost/redis-rest-gateway";
-import { startWsProxy } from "../selfhost/ws-proxy";
+import { postgresAddress, startWsProxy } from "../selfhost/ws-proxy";
 import { createTestDatabase } from "./databases";
 
 export const ADMIN_TOKEN = "test-admin-token";
@@ -41,7 +41,7 @@ export async function startStack(options: StackOptions = {}) {
   const databaseUrl = await createTestDatabase();
 
   let [wsProxy, gateway] = await Promise.all([
-    startWsProxy(),
+    startWsProxy({ target: postgresAddress(databaseUrl), token: `proxy-${crypto.randomUUID()}` }),
     startRedisGateway({ redisUrl: inject("redisUrl"), token: GATEWAY_TOKEN }),
   ]);
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -67,6 +67,8 @@ export async function startStack(options: StackOptions = {}) {
           ...shared,
           ADMIN_TOKEN,
           VISITOR_SALT: "test-salt",
+          // As wrangler.toml sets it on Cloudflare, whose edge writes this header itself.
+          CLIENT_IP_HEADER: "CF-Connecting-IP",
           KV_CACHE_TTL: "60",
           REDIS_TIMEOUT_MS: "300",
           // Generous limits: test files share one Redis and one client IP; rate-limit.test.ts sets its own.

@@ -1,5 +1,6 @@
 import { openDatabase } from "@shared/db/client";
 import { PROMETHEUS_CONTENT_TYPE } from "@shared/metrics/registry";
+import { hasBearer } from "@shared/secrets-equal";
 import { Redis } from "@upstash/redis/cloudflare";
 import { handleClickBatch } from "./handle-batch";
 import { recordReconcile, registry } from "./metrics";
@@ -67,20 +68,20 @@ export default {
   /** Health and metrics; in self-host also the broker's push endpoint and a reconcile trigger. */
   async fetch(request, env) {
     const url = new URL(request.url);
-    const bearer = request.headers.get("authorization");
+    const authorization = request.headers.get("authorization");
+    const unauthorized = () => new Response("unauthorized\n", { status: 401 });
     if (url.pathname === "/health") return Response.json({ status: "ok" });
     if (url.pathname === "/metrics") {
-      if (env.METRICS_TOKEN && bearer !== `Bearer ${env.METRICS_TOKEN}`)
-        return new Response("unauthorized\n", { status: 401 });
+      if (env.METRICS_TOKEN && !(await hasBearer(authorization, env.METRICS_TOKEN))) return unauthorized();
       return new Response(registry.render(), { headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE } });
     }
-    const internal =
-      env.QUEUE_PUSH_TOKEN && bearer === `Bearer ${env.QUEUE_PUSH_TOKEN}` && request.method === "POST";
-    if (internal && url.pathname.startsWith("/__queue/")) {
-      const queue = url.pathname.slice("/__queue/".length);
-      return handlePushedBatch(request, queue, openPool(env), redisCounters(redis(env)));
-    }
-    if (internal && url.pathname === "/__reconcile") return Response.json(await reconcile(env));
-    return new Response("not found\n", { status: 404 });
+    // The broker's routes exist only where QUEUE_PUSH_TOKEN is set (self-host), never on Cloudflare.
+    const internal = url.pathname.startsWith("/__queue/") || url.pathname === "/__reconcile";
+    if (!env.QUEUE_PUSH_TOKEN || !internal || request.method !== "POST")
+      return new Response("not found\n", { status: 404 });
+    if (!(await hasBearer(authorization, env.QUEUE_PUSH_TOKEN))) return unauthorized();
+    if (url.pathname === "/__reconcile") return Response.json(await reconcile(env));
+    const queue = url.pathname.slice("/__queue/".length);
+    return handlePushedBatch(request, queue, openPool(env), redisCounters(redis(env)));
   },
 } satisfies ExportedHandler<AggregatorEnv>;

@@ -15,13 +15,17 @@ export async function startPrometheus(opts: {
   port: number;
   targets: Record<string, string[]>;
   scrapeInterval?: string;
+  /** Sent as the bearer token of every scrape: self-hosted /metrics endpoints require it. */
+  metricsToken: string;
 }): Promise<{ url: string; stop(): Promise<void> }> {
   mkdirSync(opts.dir, { recursive: true });
+  const tokenPath = join(opts.dir, "metrics-token");
+  writeFileSync(tokenPath, opts.metricsToken, { mode: 0o600 });
   const interval = opts.scrapeInterval ?? "5s";
   const jobs = Object.entries(opts.targets)
     .map(
       ([job, targets]) =>
-        `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`,
+        `  - job_name: ${job}\n    authorization:\n      credentials_file: ${JSON.stringify(tokenPath)}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`,
     )
     .join("\n");
   const config = `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nrule_files:\n  - ${JSON.stringify(ALERTS)}\nscrape_configs:\n${jobs}\n`;

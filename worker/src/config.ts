@@ -23,6 +23,10 @@ export type Config = {
   trustRequestId: boolean;
   /** Accept loopback, private and link-local link targets (ALLOW_PRIVATE_TARGETS=true, local development). */
   allowPrivateTargets: boolean;
+  /** The one header a trusted proxy sets to the client's address; null trusts none (docs/security.md). */
+  clientIpHeader: string | null;
+  /** The header a trusted proxy sets to the client's country; null: Cloudflare's request.cf only. */
+  countryHeader: string | null;
 };
 
 export type KvMissFallback = "postgres" | "none";
@@ -47,6 +51,8 @@ export function readConfig(env: Env): Config {
     publicHost: base ? new URL(base).hostname : null,
     trustRequestId: env.TRUST_REQUEST_ID === "true",
     allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS === "true",
+    clientIpHeader: env.CLIENT_IP_HEADER?.trim().toLowerCase() || null,
+    countryHeader: env.COUNTRY_HEADER?.trim().toLowerCase() || null,
     corsOrigins: (env.CORS_ORIGINS ?? "")
       .split(",")
       .map((o) => o.trim())

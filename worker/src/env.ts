@@ -14,8 +14,8 @@ export type Env = {
   UPSTASH_REDIS_REST_TOKEN: string;
   /** Bootstrap secret with every scope. */
   ADMIN_TOKEN: string;
-  /** Salt of the daily visitor hash. */
-  VISITOR_SALT: string;
+  /** Salt of the daily visitor hash. Unset, redirects go on but no click is recorded (and /ready says so). */
+  VISITOR_SALT?: string;
   /** Public origin of short links, e.g. https://sho.rt; defaults to the request's origin. */
   PUBLIC_BASE_URL?: string;
   /** Seconds the edge may cache a KV read (Cloudflare's minimum is 30). */
@@ -32,6 +32,14 @@ export type Env = {
   TRUST_REQUEST_ID?: string;
   /** "true" accepts link targets on localhost and loopback, private or link-local addresses. */
   ALLOW_PRIVATE_TARGETS?: string;
+  /**
+   * The header holding the client's address, set by a proxy in front that overwrites what clients send:
+   * "CF-Connecting-IP" on Cloudflare (wrangler.toml), "X-Real-IP" behind the self-host nginx. Unset, no
+   * header is trusted: every client shares one rate-limit bucket and visitors are not told apart.
+   */
+  CLIENT_IP_HEADER?: string;
+  /** Self-host: a header a trusted proxy sets to the client's country (e.g. from GeoIP). Unset, no country. */
+  COUNTRY_HEADER?: string;
   /** Comma-separated origins allowed to call the API from browsers ("*" for any); unset, no CORS. */
   CORS_ORIGINS?: string;
   /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */

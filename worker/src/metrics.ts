@@ -39,6 +39,9 @@ const redisFailures = registry.register(
 const queueFailures = registry.register(
   new Counter("edge_queue_send_failures_total", "Click events that could not be queued."),
 );
+const clicksUnrecorded = registry.register(
+  new Counter("edge_clicks_unrecorded_total", "Clicks redirected but not recorded, by reason.", ["reason"]),
+);
 registry
   .register(new Gauge("edge_build_info", "Build information; always 1.", ["version", "runtime"]))
   .set(1, "0.1.0", "workerd");
@@ -86,3 +89,4 @@ export const failedOpen = {
 };
 export const redisFailure = { clickLimit: redisFailures.labels("click_limit") };
 export const queueSendFailure = queueFailures.labels();
+export const clickUnrecorded = { noVisitorSalt: clicksUnrecorded.labels("no_visitor_salt") };

@@ -1,4 +1,5 @@
 import { forbidden, unauthorized } from "@shared/problem";
+import { secretsEqual } from "@shared/secrets-equal";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Principal } from "../env";
 import { principalForKey } from "../services/api-keys";
@@ -21,23 +22,6 @@ export function presentedSecret(headers: Headers): string | null {
     return match?.[1] ?? null;
   }
   return headers.get("x-api-key")?.trim() || null;
-}
-
-/**
- * Compares two secrets in time independent of where they differ, by comparing their
- * SHA-256 digests (equal length) with a full-length XOR.
- */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
-  const x = new Uint8Array(da);
-  const y = new Uint8Array(db);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= (x[i] as number) ^ (y[i] as number);
-  return diff === 0;
 }
 
 /**

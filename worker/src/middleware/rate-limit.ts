@@ -85,7 +85,8 @@ export async function consumeLimit(
  */
 export const rateLimit = (tier: Exclude<Tier, "key">) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const headers = await consumeLimit(c.env, tier, clientIp(c.req.raw.headers) || "unknown");
+    const ip = clientIp(c.req.raw.headers, runtimeFor(c.env).config.clientIpHeader);
+    const headers = await consumeLimit(c.env, tier, ip || "unknown");
     await next();
     // An inner, stricter tier (or its 429) already described the limit that binds.
     if (headers && !c.res.headers.has("RateLimit-Limit")) {

@@ -1,9 +1,10 @@
 import { PROMETHEUS_CONTENT_TYPE } from "@shared/metrics/registry";
+import { secretsEqual } from "@shared/secrets-equal";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { registry } from "../metrics";
-import { presentedSecret, secretsEqual } from "../middleware/auth";
-import { checkDependencies } from "../services/readiness";
+import { presentedSecret } from "../middleware/auth";
+import { checkDependencies, missingSecrets } from "../services/readiness";
 
 /**
  * `/health`, `/health/live` (no I/O), `/ready` (503 naming what failed),
@@ -18,8 +19,14 @@ export const health = new Hono<AppEnv>()
   .get("/ready", async (c) => {
     const checks = await checkDependencies(c.env, c.executionCtx);
     const failed = checks.filter((d) => !d.ok).map((d) => d.name);
+    // Not ready without them, so a deployment missing one fails its health checks before it takes traffic.
+    const missing = missingSecrets(c.env);
+    const ready = failed.length === 0 && missing.length === 0;
     c.header("Cache-Control", "no-store");
-    return c.json({ status: failed.length ? "unavailable" : "ready", failed }, failed.length ? 503 : 200);
+    return c.json(
+      { status: ready ? "ready" : "unavailable", failed, ...(missing.length ? { missing } : {}) },
+      ready ? 200 : 503,
+    );
   })
   .get("/health/detailed", async (c) => {
     if (c.env.HEALTH_DETAILED_PUBLIC !== "true" && !(await hasSecret(c.req.raw.headers, c.env.ADMIN_TOKEN))) {

@@ -3,9 +3,9 @@ import { isValidSlug } from "@shared/links/slug";
 import { notFound, ProblemError } from "@shared/problem";
 import { Hono } from "hono";
 import type { AppEnv, Env } from "../env";
-import { queueSendFailure, redisFailure } from "../metrics";
+import { clickUnrecorded, queueSendFailure, redisFailure } from "../metrics";
 import { runtimeFor } from "../runtime";
-import { buildClickEvent, type ClickFacts, clientIp } from "../services/click-event";
+import { buildClickEvent, type ClickFacts, clientCountry, clientIp } from "../services/click-event";
 import { type Background, resolveLink } from "../services/resolve-link";
 
 /** Edits must take effect: browsers and shared caches revalidate every redirect. */
@@ -58,20 +58,24 @@ export async function serveRedirect(
     }
   }
 
-  if (isClick) {
+  // Without a salt the visitor hash would be guessable; the link still redirects (a redirect
+  // service keeps redirecting), the click is not recorded, and /ready names the missing secret.
+  const salt = env.VISITOR_SALT;
+  if (isClick && !salt) clickUnrecorded.noVisitorSalt.inc();
+  else if (isClick && salt) {
     const headers = req.headers;
     const facts = {
       requestId: rt.config.trustRequestId ? headers.get("x-request-id") : null,
       linkId: record.id,
       slug,
       ts: now,
-      ip: clientIp(headers),
-      country: (req.cf?.country as string | undefined) ?? headers.get("cf-ipcountry"),
+      ip: clientIp(headers, rt.config.clientIpHeader),
+      country: clientCountry(req, rt.config.countryHeader),
       referrer: headers.get("referer"),
       userAgent: headers.get("user-agent"),
       counted,
     };
-    ctx.waitUntil(sendClick(rt, facts, env.VISITOR_SALT));
+    ctx.waitUntil(sendClick(rt, facts, salt));
   }
 
   return new Response(null, {

@@ -48,10 +48,14 @@ describe("buildClickEvent", () => {
 });
 
 describe("clientIp", () => {
-  it("prefers Cloudflare's header, then nginx's, then the first forwarded address", () => {
-    expect(clientIp(new Headers({ "cf-connecting-ip": "1.1.1.1", "x-real-ip": "2.2.2.2" }))).toBe("1.1.1.1");
-    expect(clientIp(new Headers({ "x-real-ip": "2.2.2.2", "x-forwarded-for": "3.3.3.3" }))).toBe("2.2.2.2");
-    expect(clientIp(new Headers({ "x-forwarded-for": "3.3.3.3, 4.4.4.4" }))).toBe("3.3.3.3");
-    expect(clientIp(new Headers())).toBe("");
+  it("reads only the header the deployment trusts; the last entry of a list is the proxy's", () => {
+    const headers = new Headers({ "cf-connecting-ip": "1.1.1.1", "x-real-ip": "2.2.2.2" });
+    expect(clientIp(headers, "x-real-ip")).toBe("2.2.2.2");
+    expect(clientIp(headers, "cf-connecting-ip")).toBe("1.1.1.1");
+    expect(clientIp(headers, null)).toBe("");
+    expect(clientIp(new Headers({ "x-forwarded-for": "6.6.6.6, 3.3.3.3" }), "x-forwarded-for")).toBe(
+      "3.3.3.3",
+    );
+    expect(clientIp(new Headers(), "x-real-ip")).toBe("");
   });
 });

@@ -31,14 +31,21 @@ export function buildClickEvent(facts: ClickFacts, salt: string): ClickEvent {
   };
 }
 
-/** The client IP: Cloudflare's header at the edge, nginx's in self-host. */
-export function clientIp(headers: Headers): string {
-  return (
-    headers.get("cf-connecting-ip") ??
-    headers.get("x-real-ip") ??
-    headers.get("x-forwarded-for")?.split(",")[0]?.trim() ??
-    ""
-  );
+/**
+ * The client IP from the one header the deployment trusts (CLIENT_IP_HEADER), "" without
+ * one: any other header may have been written by the client. In a list (X-Forwarded-For)
+ * the last entry is the one the trusted proxy added; earlier ones came with the request.
+ */
+export function clientIp(headers: Headers, trustedHeader: string | null): string {
+  const value = trustedHeader ? (headers.get(trustedHeader) ?? "") : "";
+  return value.slice(value.lastIndexOf(",") + 1).trim();
+}
+
+/** Cloudflare's own geolocation, else the header the deployment trusts (COUNTRY_HEADER), else none. */
+export function clientCountry(req: Request, trustedHeader: string | null): string | null {
+  const country = req.cf?.country as string | undefined;
+  if (country) return country;
+  return trustedHeader ? req.headers.get(trustedHeader) : null;
 }
 
 /**

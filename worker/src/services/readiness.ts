@@ -12,6 +12,11 @@ export type DependencyCheck = {
 
 const TIMEOUT_MS = 1000;
 
+/** Secrets without which the worker cannot do its whole job (VISITOR_SALT: no clicks are recorded). */
+export function missingSecrets(env: Env): string[] {
+  return env.VISITOR_SALT ? [] : ["VISITOR_SALT"];
+}
+
 async function timed(name: DependencyCheck["name"], probe: () => Promise<unknown>): Promise<DependencyCheck> {
   const start = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;

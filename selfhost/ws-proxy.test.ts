@@ -1,0 +1,67 @@
+import { createServer, type Server } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { startWsProxy, type WsProxy } from "./ws-proxy";
+
+/** Stand-ins for Postgres (the proxy's target) and for another local service (Redis, say). */
+let postgres: Server;
+let other: Server;
+let proxy: WsProxy;
+const TOKEN = "proxy-test-token";
+
+const listen = async (): Promise<Server> => {
+  const server = createServer((socket) => socket.pipe(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+};
+const portOf = (server: Server) => (server.address() as { port: number }).port;
+
+beforeAll(async () => {
+  [postgres, other] = await Promise.all([listen(), listen()]);
+  proxy = await startWsProxy({ target: `127.0.0.1:${portOf(postgres)}`, token: TOKEN });
+});
+afterAll(async () => {
+  await proxy?.close();
+  postgres?.close();
+  other?.close();
+});
+
+/** Opens a WebSocket the way the Neon driver does; "open" or the HTTP status that refused it. */
+function handshake(url: string, headers: Record<string, string> = {}): Promise<number | "open"> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once("open", () => {
+      ws.terminate();
+      resolve("open");
+    });
+    ws.once("error", () => {});
+  });
+}
+
+const port = () => proxy.port;
+const toPostgres = () => `address=127.0.0.1:${portOf(postgres)}`;
+
+describe("Neon WebSocket proxy access", () => {
+  it("refuses a connection without the token or with a wrong one, and relays with the right one", async () => {
+    expect(await handshake(`ws://127.0.0.1:${port()}/v2?${toPostgres()}`)).toBe(401);
+    expect(await handshake(`ws://127.0.0.1:${port()}/v2/wrong-token?${toPostgres()}`)).toBe(401);
+    expect(await handshake(`ws://${proxy.url}?${toPostgres()}`)).toBe("open");
+  });
+
+  it("connects only to its Postgres, not to another port of the same host", async () => {
+    expect(await handshake(`ws://${proxy.url}?address=127.0.0.1:${portOf(other)}`)).toBe(403);
+    expect(await handshake(`ws://${proxy.url}?address=example.com:${portOf(postgres)}`)).toBe(403);
+  });
+
+  it("refuses requests a browser makes (with an Origin), even with the token", async () => {
+    expect(await handshake(`ws://${proxy.url}?${toPostgres()}`, { Origin: "https://evil.example" })).toBe(
+      403,
+    );
+  });
+
+  it("does not start without a token or a target", async () => {
+    await expect(startWsProxy({ target: "127.0.0.1:5432", token: "" })).rejects.toThrow(/token/);
+    await expect(startWsProxy({ target: "", token: TOKEN })).rejects.toThrow(/target/);
+  });
+});
