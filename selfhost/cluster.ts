@@ -5,7 +5,7 @@
  * the Upstash REST gateway, Postgres with the Neon WebSocket proxy, and optionally
  * Prometheus. `npm run selfhost` runs it; tests start it with `startCluster()`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { buildWorkers, type WorkerBundles } from "../scripts/build-workers";
@@ -58,6 +58,8 @@ export type Cluster = Awaited<ReturnType<typeof startCluster>>;
 export async function startCluster(opts: ClusterOptions = {}) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "selfhost-"));
   mkdirSync(dir, { recursive: true });
+  // mkdtemp makes it 0700: as root, Postgres runs as its own user and must pass through to data/postgres.
+  if (!opts.dir) chmodSync(dir, 0o711);
   const port = async (name: keyof NonNullable<ClusterOptions["ports"]>) =>
     opts.ports?.[name] ?? (await freePort());
   const dataDir = opts.dataDir ?? join(dir, "data");

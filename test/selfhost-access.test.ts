@@ -13,7 +13,7 @@ let db: pg.Pool;
 
 beforeAll(async () => {
   // The shipped strict limit (10 per second per client) is the one under test.
-  cluster = await startCluster({ replicas: 1 });
+  cluster = await startCluster({ replicas: 1, durability: "off-for-tests" });
   db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 1 });
 }, 120_000);
 afterAll(async () => {
