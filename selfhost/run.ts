@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorkers } from "../scripts/build-workers";
 import { startCluster } from "./cluster";
+import { bearerCheck } from "./internal-auth";
 import { rollingRestart } from "./rolling-restart";
 import { loadOrCreateSecrets, SECRET_ENV } from "./secrets";
 import { ensureDebianPackages, onPath } from "./services/ensure-packages";
@@ -48,7 +49,10 @@ const cluster = await startCluster({
     onPath("prometheus") && process.env.SELFHOST_PROMETHEUS !== "off" ? { port: 9090 + OFFSET } : undefined,
 });
 
+// Loopback is not enough: any local user or process could otherwise replace the replicas.
+const controlAuthorized = bearerCheck(cluster.secrets.internalToken, "control port");
 const control = createServer(async (req, res) => {
+  if (!controlAuthorized(req)) return void res.writeHead(401).end();
   if (req.method !== "POST" || req.url !== "/rolling-restart") return void res.writeHead(404).end();
   const lines: string[] = [];
   const previous = cluster.bundles.worker;
