@@ -6,6 +6,7 @@
 import pg from "pg";
 import { handleClickBatch } from "../aggregator/src/handle-batch";
 import { reduceBatch } from "../aggregator/src/reduce";
+import { EVENT_COLUMNS } from "../aggregator/src/writer";
 import { migrateDatabase } from "../scripts/migrate";
 import { startPostgres } from "../selfhost/services/postgres";
 import { clickEvent } from "../test/fixtures";
@@ -36,25 +37,13 @@ function events(n: number) {
 
 /** The baseline: the same rows (already enriched), inserted with one multi-row INSERT per batch. */
 async function plainInsert(pool: pg.Pool, rows: ReturnType<typeof reduceBatch>["rows"]) {
-  const cols = 11;
+  const cols = EVENT_COLUMNS.length;
   const placeholders = rows.map(
     (_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(",")})`,
   );
-  const values = rows.flatMap((r) => [
-    r.id,
-    r.linkId,
-    r.slug,
-    r.ts,
-    r.country,
-    r.referrerHost,
-    r.device,
-    r.browser,
-    r.os,
-    r.isBot,
-    r.visitorHash,
-  ]);
+  const values = rows.flatMap((r) => EVENT_COLUMNS.map((c) => c.value(r)));
   await pool.query(
-    `insert into click_events_plain (id, link_id, slug, ts, country, referrer_host, device, browser, os, is_bot, visitor_hash) values ${placeholders.join(",")}`,
+    `insert into click_events_plain (${EVENT_COLUMNS.map((c) => c.name).join(", ")}) values ${placeholders.join(",")}`,
     values,
   );
 }

@@ -1,8 +1,6 @@
+import type { AgentClass } from "@shared/analytics/dimensions";
 import { isbot } from "isbot";
 import { UAParser } from "ua-parser-js";
-
-/** What the analytics keep of a user agent: classes, never the string itself. */
-export type AgentClass = { isBot: boolean; device: string; browser: string; os: string };
 
 const UNKNOWN = "unknown";
 
@@ -35,15 +33,4 @@ function parseAgent(userAgent: string): AgentClass {
     browser: ua.browser.name ?? UNKNOWN,
     os: ua.os.name ?? UNKNOWN,
   };
-}
-
-/** The host of a referrer URL, lower-cased, without `www.`; null when absent or not a URL. */
-export function referrerHost(referrer: string | null): string | null {
-  if (!referrer) return null;
-  try {
-    const host = new URL(referrer).hostname.toLowerCase();
-    return host.startsWith("www.") ? host.slice(4) : host || null;
-  } catch {
-    return null;
-  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CHROME, clickEvent, GOOGLEBOT, IPHONE } from "../../test/fixtures";
-import { classifyAgent, referrerHost } from "./enrich";
+import { classifyAgent } from "./enrich";
 import { reduceBatch } from "./reduce";
 
 describe("classifyAgent", () => {
@@ -14,15 +14,6 @@ describe("classifyAgent", () => {
     expect(classifyAgent(IPHONE)).toMatchObject({ isBot: false, device: "mobile", os: "iOS" });
     expect(classifyAgent(GOOGLEBOT)).toMatchObject({ isBot: true, device: "bot" });
     expect(classifyAgent(null).isBot).toBe(true);
-  });
-});
-
-describe("referrerHost", () => {
-  it("keeps the host only, without www", () => {
-    expect(referrerHost("https://www.News.Example.org/x?y=1")).toBe("news.example.org");
-    expect(referrerHost("android-app://com.slack/")).toBe("com.slack");
-    expect(referrerHost("not a url")).toBeNull();
-    expect(referrerHost(null)).toBeNull();
   });
 });
 

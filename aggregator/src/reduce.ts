@@ -1,17 +1,13 @@
+import { type DimensionValues, deriveDimensions } from "@shared/analytics/dimensions";
 import { type ClickEvent, ClickEventSchema } from "@shared/events";
-import { classifyAgent, referrerHost } from "./enrich";
+import { classifyAgent } from "./enrich";
 
-/** One row of click_events, ready to insert. */
-export type ClickRow = {
+/** One row of click_events, ready to insert: its dimensions come from CLICK_DIMENSIONS. */
+export type ClickRow = DimensionValues & {
   id: string;
   linkId: number;
   slug: string;
   ts: Date;
-  country: string | null;
-  referrerHost: string | null;
-  device: string;
-  browser: string;
-  os: string;
   isBot: boolean;
   visitorHash: string;
   /** The edge already counted it in Redis; not stored. */
@@ -28,7 +24,7 @@ export type Reduction<Id> = {
 
 /**
  * The pure core of the aggregator: validates each message body with the shared schema,
- * enriches valid events (bot, device, browser, OS, referrer host) and drops repeated
+ * enriches valid events (bot or human, and every click dimension) and drops repeated
  * ids within the batch. No I/O; the writer takes the rows.
  */
 export function reduceBatch<Id>(messages: ReadonlyArray<{ id: Id; body: unknown }>): Reduction<Id> {
@@ -53,14 +49,14 @@ export function reduceBatch<Id>(messages: ReadonlyArray<{ id: Id; body: unknown 
 }
 
 export function toRow(event: ClickEvent): ClickRow {
+  const agent = classifyAgent(event.userAgent);
   return {
     id: event.id,
     linkId: event.linkId,
     slug: event.slug,
     ts: new Date(event.ts),
-    country: event.country?.toUpperCase() ?? null,
-    referrerHost: referrerHost(event.referrer),
-    ...classifyAgent(event.userAgent),
+    ...deriveDimensions(event, agent),
+    isBot: agent.isBot,
     visitorHash: event.visitor,
     counted: event.counted ?? false,
   };

@@ -1,10 +1,11 @@
-import { sql } from "drizzle-orm";
+import { type NotNull, sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
   boolean,
   index,
   integer,
+  type PgTextBuilderInitial,
   pgTable,
   primaryKey,
   smallint,
@@ -13,6 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { DIMENSIONS, type DimensionField, type NullableField } from "../analytics/dimensions";
 
 /** Postgres is the source of truth for links, keys and analytics (ARCHITECTURE.md §3). */
 
@@ -61,11 +63,7 @@ export const clickEvents = pgTable(
     linkId: bigint("link_id", { mode: "number" }).notNull(),
     slug: text("slug").notNull(),
     ts: timestamp("ts", { withTimezone: true }).notNull(),
-    country: text("country"),
-    referrerHost: text("referrer_host"),
-    device: text("device").notNull(),
-    browser: text("browser").notNull(),
-    os: text("os").notNull(),
+    ...dimensionColumns("event"),
     isBot: boolean("is_bot").notNull(),
     visitorHash: text("visitor_hash").notNull(),
   },
@@ -79,20 +77,34 @@ export const clickRollups = pgTable(
     linkId: bigint("link_id", { mode: "number" }).notNull(),
     hour: timestamp("hour", { withTimezone: true }).notNull(),
     isBot: boolean("is_bot").notNull(),
-    country: text("country").notNull(),
-    referrerHost: text("referrer_host").notNull(),
-    device: text("device").notNull(),
-    browser: text("browser").notNull(),
-    os: text("os").notNull(),
+    ...dimensionColumns("rollup"),
     count: bigint("count", { mode: "number" }).notNull(),
   },
   (t) => [
     primaryKey({
       name: "click_rollups_pk",
-      columns: [t.linkId, t.hour, t.isBot, t.country, t.referrerHost, t.device, t.browser, t.os],
+      columns: [t.linkId, t.hour, t.isBot, ...DIMENSIONS.map((d) => t[d.field])],
     }),
   ],
 );
+
+type TextColumn = PgTextBuilderInitial<string, [string, ...string[]]>;
+type DimensionColumns<Table extends "event" | "rollup"> = {
+  [K in DimensionField]: [Table, K] extends ["event", NullableField] ? TextColumn : NotNull<TextColumn>;
+};
+
+/**
+ * A text column per click dimension, in list order. In click_events a `nullable`
+ * dimension may be null; in click_rollups every one is part of the key, so none is.
+ */
+function dimensionColumns<Table extends "event" | "rollup">(table: Table): DimensionColumns<Table> {
+  const columns: Partial<Record<DimensionField, TextColumn | NotNull<TextColumn>>> = {};
+  for (const d of DIMENSIONS) {
+    columns[d.field] = table === "event" && d.nullable ? text(d.column) : text(d.column).notNull();
+  }
+  // Complete: the loop made every field, nullable exactly as the type says.
+  return columns as DimensionColumns<Table>;
+}
 
 export type Link = typeof links.$inferSelect;
 export type NewLink = typeof links.$inferInsert;

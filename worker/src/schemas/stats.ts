@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { type BreakdownKey, DIMENSIONS } from "@shared/analytics/dimensions";
 
 /** Stats schemas: validation of ranges and the documented response shapes. */
 
@@ -44,6 +45,12 @@ export type StatsQuery = z.output<typeof StatsQuerySchema>;
 
 const Breakdown = z.array(z.object({ value: z.string(), clicks: z.number().int() }));
 
+/** A top-10 list per click dimension, under the dimension's `breakdown` key. */
+const breakdowns = Object.fromEntries(DIMENSIONS.map((d) => [d.breakdown, Breakdown])) as Record<
+  BreakdownKey,
+  typeof Breakdown
+>;
+
 export const LinkStatsSchema = z
   .object({
     slug: z.string(),
@@ -57,11 +64,7 @@ export const LinkStatsSchema = z
       uniqueVisitors: z.number().int(),
     }),
     timeseries: z.array(z.object({ t: z.string(), humans: z.number().int(), bots: z.number().int() })),
-    referrers: Breakdown,
-    countries: Breakdown,
-    devices: Breakdown,
-    browsers: Breakdown,
-    os: Breakdown,
+    ...breakdowns,
   })
   .openapi("LinkStats");
 

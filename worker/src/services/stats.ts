@@ -1,8 +1,10 @@
+import { type BreakdownKey, DIMENSIONS, type Dimension } from "@shared/analytics/dimensions";
 import type { Database } from "@shared/db/client";
 import { clickEvents, clickRollups, links } from "@shared/db/schema";
-import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
-import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { and, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { LinkStats, ServiceStats, StatsQuery } from "../schemas/stats";
+
+type Breakdown = LinkStats[BreakdownKey];
 
 const TOP = 10;
 const n = (v: unknown): number => Number(v ?? 0);
@@ -22,17 +24,7 @@ export class StatsService {
     const humans = sql<string>`coalesce(sum(${clickRollups.count}) filter (where not ${clickRollups.isBot}), 0)`;
     const bots = sql<string>`coalesce(sum(${clickRollups.count}) filter (where ${clickRollups.isBot}), 0)`;
 
-    // Breakdowns count human clicks: what a link's owner wants to see.
-    const top = (column: AnyPgColumn) =>
-      this.db
-        .select({ value: sql<string>`${column}`, clicks: sql<string>`sum(${clickRollups.count})` })
-        .from(clickRollups)
-        .where(and(inRange, eq(clickRollups.isBot, false)))
-        .groupBy(column)
-        .orderBy(desc(sql`sum(${clickRollups.count})`), column)
-        .limit(TOP);
-
-    const [series, uniques, referrers, countries, devices, browsers, os] = await Promise.all([
+    const [series, uniques, breakdowns] = await Promise.all([
       this.db
         .select({ t: bucket, humans, bots })
         .from(clickRollups)
@@ -50,11 +42,7 @@ export class StatsService {
             eq(clickEvents.isBot, false),
           ),
         ),
-      top(clickRollups.referrerHost),
-      top(clickRollups.country),
-      top(clickRollups.device),
-      top(clickRollups.browser),
-      top(clickRollups.os),
+      Promise.all(DIMENSIONS.map((d) => this.top(d, inRange))),
     ]);
 
     const byBucket = new Map(series.map((p) => [new Date(p.t).getTime(), p]));
@@ -65,9 +53,6 @@ export class StatsService {
     }
     const sumHumans = timeseries.reduce((s, p) => s + p.humans, 0);
     const sumBots = timeseries.reduce((s, p) => s + p.bots, 0);
-    // Empty strings stand for "unknown" in rollup keys (they are part of the primary key).
-    const list = (rows: Array<{ value: string; clicks: string }>) =>
-      rows.map((r) => ({ value: r.value || "(none)", clicks: n(r.clicks) }));
 
     return {
       slug,
@@ -81,12 +66,23 @@ export class StatsService {
         uniqueVisitors: n(uniques[0]?.n),
       },
       timeseries,
-      referrers: list(referrers),
-      countries: list(countries),
-      devices: list(devices),
-      browsers: list(browsers),
-      os: list(os),
+      ...(Object.fromEntries(breakdowns) as Record<BreakdownKey, Breakdown>),
     };
+  }
+
+  /** A dimension's ten most frequent values, with their clicks. */
+  private async top(dimension: Dimension, inRange: SQL | undefined): Promise<[BreakdownKey, Breakdown]> {
+    const column = clickRollups[dimension.field];
+    // Breakdowns count human clicks: what a link's owner wants to see.
+    const rows = await this.db
+      .select({ value: sql<string>`${column}`, clicks: sql<string>`sum(${clickRollups.count})` })
+      .from(clickRollups)
+      .where(and(inRange, eq(clickRollups.isBot, false)))
+      .groupBy(column)
+      .orderBy(desc(sql`sum(${clickRollups.count})`), column)
+      .limit(TOP);
+    // Empty strings stand for "unknown" in rollup keys (they are part of the primary key).
+    return [dimension.breakdown, rows.map((r) => ({ value: r.value || "(none)", clicks: n(r.clicks) }))];
   }
 
   async forOwner(ownerId: string): Promise<ServiceStats> {
