@@ -15,6 +15,7 @@ import { startKvService } from "./kv-service";
 import { nginxConfig } from "./nginx-config";
 import { startQueueBroker } from "./queue-broker";
 import { startRedisGateway } from "./redis-rest-gateway";
+import { repairAtStart } from "./repair";
 import { loadOrCreateSecrets, type SelfhostSecrets } from "./secrets";
 import { freePort } from "./services/free-port";
 import { startNginx } from "./services/nginx";
@@ -116,6 +117,19 @@ export async function startCluster(opts: ClusterOptions = {}) {
     onStop(() => wsProxy.close());
     const kv = await startKvService({ redisUrl: redis.url, token: internalToken, port: await port("kv") });
     onStop(() => kv.close());
+    const repaired = await repairAtStart({
+      databaseUrl,
+      records: kv.records,
+      gateway: { url: gateway.url, token: gatewayToken },
+    });
+    if (
+      repaired.published +
+      repaired.updated +
+      repaired.tombstoned +
+      repaired.removed +
+      repaired.counters.repaired
+    )
+      console.log(`edge data repaired from Postgres: ${JSON.stringify(repaired)}`);
 
     const shared = {
       DATABASE_URL: databaseUrl,

@@ -23,6 +23,14 @@ import { bearerCheck } from "./internal-auth";
 import { readBody } from "./services/http";
 
 const PREFIX = "kv:";
+
+/** Text values of the store, read and written as the HTTP API does (memory, then Redis). */
+export type KvRecords = {
+  keys(prefix: string): string[];
+  get(key: string): string | null;
+  put(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+};
 type Entry = { value: Buffer; metadata: string | null; expiresAt: number | null };
 
 export async function startKvService(opts: {
@@ -36,6 +44,8 @@ export async function startKvService(opts: {
   port: number;
   /** Keys written while Redis was unreachable, not yet persisted. */
   unflushed(): number;
+  /** The same store in process, for the runner's start-up repair (selfhost/repair.ts). */
+  records: KvRecords;
   close(): Promise<void>;
 }> {
   const authorized = bearerCheck(opts.token, "kv service");
@@ -182,6 +192,18 @@ export async function startKvService(opts: {
     address: `${host}:${port}`,
     port,
     unflushed: () => dirty.size,
+    records: {
+      keys: (prefix) => [...entries.keys()].filter((k) => k.startsWith(prefix) && live(k)),
+      get: (key) => live(key)?.value.toString() ?? null,
+      async put(key, value) {
+        entries.set(key, { value: Buffer.from(value), metadata: null, expiresAt: null });
+        await write(key);
+      },
+      async delete(key) {
+        entries.delete(key);
+        await write(key);
+      },
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,7 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis } from "../selfhost/services/redis";
+import { clickCounterKey, linkKey } from "../src/keys";
 import { adminTokenOf, freeRunnerOffset, type Runner, startRunner } from "./runner";
 import { eventually } from "./stack";
 
@@ -100,4 +103,72 @@ describe("npm run selfhost on a data directory", () => {
     await counted("limited", 4);
     await stop();
   }, 420_000);
+  it("repairs KV records and counters against Postgres at start", async () => {
+    await start();
+    const ids: Record<string, number> = {};
+    for (const slug of ["r-missing", "r-deleted", "r-counted"]) {
+      const res = await api("POST", "/links", { url: `https://example.com/${slug}`, slug, maxClicks: 50 });
+      expect(res.status).toBe(201);
+      ids[slug] = ((await res.json()) as { id: number }).id;
+    }
+    expect((await api("DELETE", "/links/r-deleted")).status).toBe(204);
+    for (let i = 0; i < 3; i++) expect((await follow("r-counted")).status).toBe(302);
+    await eventually(async () => {
+      const t = (await totals("r-counted")) as { humans: number; bots: number };
+      return t.humans + t.bots === 3 ? true : undefined;
+    }, 30_000);
+    await stop();
+
+    // Damage what the runner keeps in Redis while it is stopped.
+    const kvKey = (slug: string) => `kv:${linkKey(slug)}`;
+    const counter = clickCounterKey(ids["r-counted"] as number);
+    await withRedis(async (redis) => {
+      await redis.del(kvKey("r-missing"));
+      await redis.hset(
+        kvKey("r-deleted"),
+        "v",
+        JSON.stringify({ v: 1, id: ids["r-deleted"], u: "https://evil.example/" }),
+      );
+      await redis.hset(
+        kvKey("r-unknown"),
+        "v",
+        JSON.stringify({ v: 1, id: 999_999, u: "https://evil.example/" }),
+      );
+      await redis.set(counter, "1");
+    });
+
+    const running = await start();
+    await withRedis(async (redis) => {
+      expect(JSON.parse((await redis.hget(kvKey("r-missing"), "v")) as string)).toMatchObject({
+        id: ids["r-missing"],
+        u: "https://example.com/r-missing",
+      });
+      expect(JSON.parse((await redis.hget(kvKey("r-deleted"), "v")) as string)).toEqual({
+        v: 1,
+        id: ids["r-deleted"],
+        u: "",
+        d: 1,
+      });
+      expect(await redis.exists(kvKey("r-unknown"))).toBe(0);
+      expect(await redis.get(counter)).toBe("3");
+    }, 6380 + offset);
+    expect((await peek("r-deleted")).status).toBe(404);
+    expect((await peek("r-unknown")).status).toBe(404);
+    expect((await peek("r-missing")).status).toBe(302);
+    expect(running.output()).toMatch(/edge data repaired from Postgres/);
+    await stop();
+  }, 420_000);
 });
+
+/** A client of the runner's Redis: its own (on `port`) or, while the runner is stopped, one started on its data. */
+async function withRedis(work: (redis: IORedis) => Promise<void>, port?: number): Promise<void> {
+  const password = JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")).redisPassword as string;
+  const server = port ? null : await startRedis({ dir: join(dataDir, "redis"), persist: true, password });
+  const redis = new IORedis({ port: port ?? server?.port, password });
+  try {
+    await work(redis);
+  } finally {
+    redis.disconnect();
+    await server?.stop();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Start-up repair of the self-hosted edge data from Postgres, the source of truth. KV
+ * records and Redis counters are copies: a restore, a lost Redis write, or a Postgres
+ * put back from a backup leaves them out of line, and the edge would then redirect a
+ * deleted link, forget a new one until its KV-miss fallback, or reopen a click limit.
+ * The runner calls this before any replica serves.
+ *
+ * @example
+ *   const report = await repairFromPostgres({ databaseUrl, records: kv.records, counters: upstashRedis });
+ */
+import { Redis } from "@upstash/redis";
+import pg from "pg";
+import { type CounterRedis, type ReconcileReport, reconcileCounters } from "../aggregator/src/reconcile";
+import type { Queryable } from "../aggregator/src/writer";
+import { linkKey } from "../src/keys";
+import { type LinkRecord, toLinkRecord, tombstone } from "../src/links/record";
+import type { KvRecords } from "./kv-service";
+
+export type RepairReport = {
+  /** Live links whose record was missing from KV. */
+  published: number;
+  /** Live links whose record differed from Postgres (an older edit). */
+  updated: number;
+  /** Deleted links whose record was not a tombstone. */
+  tombstoned: number;
+  /** Records of slugs Postgres has never had (data restored from another time). */
+  removed: number;
+  counters: ReconcileReport;
+};
+
+/** Counters of every link, not only of those clicked lately as the aggregator's cron checks. */
+const ALL_HISTORY_HOURS = 1_000_000;
+const PAGE = 5000;
+
+/** Per slug the row its record must show: the live link, else the latest deleted one. */
+const LINKS_BY_SLUG = `
+select distinct on (slug) id, slug, url, status_code, expires_at, max_clicks, deleted_at
+from links where slug > $1
+order by slug, deleted_at is null desc, id desc
+limit ${PAGE}`;
+
+export async function repairFromPostgres(deps: {
+  db: Queryable;
+  records: KvRecords;
+  counters: CounterRedis;
+}): Promise<RepairReport> {
+  const { db, records } = deps;
+  const report = { published: 0, updated: 0, tombstoned: 0, removed: 0 };
+  const seen = new Set<string>();
+  for (let after = ""; ; ) {
+    const { rows } = await db.query(LINKS_BY_SLUG, [after]);
+    for (const row of rows) {
+      const slug = String(row.slug);
+      seen.add(linkKey(slug));
+      const expected = JSON.stringify(recordOf(row));
+      const stored = records.get(linkKey(slug));
+      if (stored === expected) continue;
+      if (row.deleted_at) report.tombstoned++;
+      else if (stored === null) report.published++;
+      else report.updated++;
+      await records.put(linkKey(slug), expected);
+    }
+    if (rows.length < PAGE) break;
+    after = String(rows[rows.length - 1]?.slug);
+  }
+  for (const key of records.keys(linkKey(""))) {
+    if (seen.has(key)) continue;
+    await records.delete(key);
+    report.removed++;
+  }
+  const counters = await reconcileCounters(db, deps.counters, ALL_HISTORY_HOURS);
+  return { ...report, counters };
+}
+
+/** The record the link service itself publishes (LinkService.publish and .delete). */
+function recordOf(row: Record<string, unknown>): LinkRecord {
+  const id = Number(row.id);
+  if (row.deleted_at) return tombstone(id);
+  return toLinkRecord({
+    id,
+    url: String(row.url),
+    statusCode: Number(row.status_code),
+    expiresAt: row.expires_at ? new Date(row.expires_at as string | Date) : null,
+    maxClicks: row.max_clicks == null ? null : Number(row.max_clicks),
+  });
+}
+
+/** `repairFromPostgres` over its own connections: Postgres directly, Redis through the REST gateway. */
+export async function repairAtStart(opts: {
+  databaseUrl: string;
+  records: KvRecords;
+  gateway: { url: string; token: string };
+}): Promise<RepairReport> {
+  const db = new pg.Client({ connectionString: opts.databaseUrl });
+  await db.connect();
+  try {
+    const counters = new Redis({ url: opts.gateway.url, token: opts.gateway.token, enableTelemetry: false });
+    return await repairFromPostgres({ db, records: opts.records, counters });
+  } finally {
+    await db.end();
+  }
+}
