@@ -117,19 +117,12 @@ export async function startCluster(opts: ClusterOptions = {}) {
     onStop(() => wsProxy.close());
     const kv = await startKvService({ redisUrl: redis.url, token: internalToken, port: await port("kv") });
     onStop(() => kv.close());
-    const repaired = await repairAtStart({
+    // Before any replica serves: the edge must not answer from records Postgres contradicts.
+    await repairAtStart({
       databaseUrl,
       records: kv.records,
-      gateway: { url: gateway.url, token: gatewayToken },
+      gateway: { url: gateway.url, token: internalToken },
     });
-    if (
-      repaired.published +
-      repaired.updated +
-      repaired.tombstoned +
-      repaired.removed +
-      repaired.counters.repaired
-    )
-      console.log(`edge data repaired from Postgres: ${JSON.stringify(repaired)}`);
 
     const shared = {
       DATABASE_URL: databaseUrl,

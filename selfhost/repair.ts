@@ -85,7 +85,10 @@ function recordOf(row: Record<string, unknown>): LinkRecord {
   });
 }
 
-/** `repairFromPostgres` over its own connections: Postgres directly, Redis through the REST gateway. */
+/**
+ * `repairFromPostgres` over its own connections (Postgres directly, Redis through the REST
+ * gateway); logs what it changed, if anything.
+ */
 export async function repairAtStart(opts: {
   databaseUrl: string;
   records: KvRecords;
@@ -95,7 +98,11 @@ export async function repairAtStart(opts: {
   await db.connect();
   try {
     const counters = new Redis({ url: opts.gateway.url, token: opts.gateway.token, enableTelemetry: false });
-    return await repairFromPostgres({ db, records: opts.records, counters });
+    const report = await repairFromPostgres({ db, records: opts.records, counters });
+    const { published, updated, tombstoned, removed } = report;
+    if (published + updated + tombstoned + removed + report.counters.repaired > 0)
+      console.log(`edge data repaired from Postgres: ${JSON.stringify(report)}`);
+    return report;
   } finally {
     await db.end();
   }
