@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { COMPOSE_REPLICAS, composeNginxConfig } from "../scripts/compose-nginx";
+import { COMPOSE_SECRETS } from "./compose-env";
 import { TOPOLOGY } from "./topology";
 import { AGGREGATOR_VARS, EDGE_VARS } from "./workerd-config";
 
@@ -17,13 +18,21 @@ type Service = {
   healthcheck?: unknown;
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
+  ports?: string[];
+  secrets?: string[];
 };
-const compose = parse(readFileSync("docker-compose.test.yml", "utf8"), { merge: true }) as {
+const composeText = readFileSync("docker-compose.test.yml", "utf8");
+const compose = parse(composeText, { merge: true }) as {
   services: Record<string, Service>;
+  secrets?: Record<string, { environment?: string }>;
 };
 const services = compose.services;
 const prometheus = parse(readFileSync("selfhost/prometheus/prometheus.yml", "utf8")) as {
-  scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  scrape_configs: Array<{
+    job_name: string;
+    authorization?: { credentials_file?: string };
+    static_configs: Array<{ targets: string[] }>;
+  }>;
 };
 
 describe("docker-compose.test.yml", () => {
@@ -88,7 +97,14 @@ describe("docker-compose.test.yml", () => {
 
   it("gives the workers only vars they read", () => {
     // Read by selfhost/container-entry.ts itself, not by the worker.
-    const extra = ["PORT", "KV_ADDRESS", "QUEUE_ADDRESS", "REPLICA_NAME", "SHIPPER_METRICS_PORT"];
+    const extra = [
+      "PORT",
+      "KV_ADDRESS",
+      "QUEUE_ADDRESS",
+      "REPLICA_NAME",
+      "SHIPPER_METRICS_PORT",
+      "INTERNAL_TOKEN",
+    ];
     for (const name of ["edge-1", "edge-2", "edge-3"]) {
       for (const v of Object.keys(services[name]?.environment ?? {}))
         expect([...EDGE_VARS, ...extra], `${name}: ${v}`).toContain(v);
@@ -106,5 +122,75 @@ describe("docker-compose.test.yml", () => {
     expect(conf).toContain("least_conn;");
     expect(conf).toContain("proxy_next_upstream error timeout");
     expect(conf).not.toContain("non_idempotent");
+  });
+
+  it("ships no default secret: each is required from the environment, none has a fallback", () => {
+    const secretName = /TOKEN|SALT|PASSWORD|SECRET|AUTH/;
+    const references = [...composeText.matchAll(/\$\{(\w+)(:?[-?+]?)/g)].map((m) => ({
+      name: m[1],
+      op: m[2],
+    }));
+    for (const { name, op } of references.filter((r) => secretName.test(r.name ?? "")))
+      expect(op, `\${${name}} must be required (:?)`).toBe(":?");
+    for (const name of COMPOSE_SECRETS) expect(composeText, name).toContain(`\${${name}:?`);
+    // A literal value is a default too: every secret-bearing variable is one reference, and URLs carry one.
+    for (const [service, s] of Object.entries(services)) {
+      for (const [name, value] of Object.entries(s.environment ?? {})) {
+        if (secretName.test(name)) expect(value, `${service}: ${name}`).toMatch(/^\$\{\w+:\?[^}]*\}$/);
+        if (/:\/\/[^/]*@/.test(value))
+          expect(value, `${service}: ${name}`).toMatch(/:\/\/[^/@]*\$\{\w+:\?[^}]*\}@/);
+      }
+    }
+  });
+
+  it("puts a password on Postgres, Redis and Grafana", () => {
+    expect(services.postgres?.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(services.redis?.command).toContain("--requirepass");
+    expect(services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD).toMatch(
+      /^\$\{GRAFANA_ADMIN_PASSWORD:\?/,
+    );
+  });
+
+  it("publishes only nginx on every interface; Prometheus and Grafana on 127.0.0.1 unless configured", () => {
+    const published = Object.entries(services).filter(([, s]) => s.ports?.length);
+    expect(published.map(([name]) => name).sort()).toEqual(["grafana", "nginx", "prometheus"]);
+    expect(services.nginx?.ports).toEqual(["8080:80"]);
+    for (const name of ["prometheus", "grafana"])
+      for (const port of services[name]?.ports ?? [])
+        expect(port, name).toMatch(/^\$\{\w+_BIND:-127\.0\.0\.1\}:/);
+  });
+
+  it("gives every internal service the internal token, and the ws proxy a single target", () => {
+    for (const name of ["kv", "broker", "ws-proxy"])
+      expect(services[name]?.environment?.INTERNAL_TOKEN, name).toMatch(/^\$\{INTERNAL_TOKEN:\?/);
+    expect(services["ws-proxy"]?.environment?.TARGET).toBe("postgres:5432");
+    expect(services["edge-1"]?.environment?.DB_WS_PROXY).toMatch(/^ws-proxy:5433\/v2\/\$\{INTERNAL_TOKEN:\?/);
+    expect(services["edge-1"]?.environment?.CLIENT_IP_HEADER).toBe("X-Real-IP");
+  });
+
+  it("scrapes our own /metrics with the metrics token, a Compose secret", () => {
+    for (const job of ["edge", "click-shipper", "aggregator"]) {
+      const config = prometheus.scrape_configs.find((j) => j.job_name === job);
+      expect(config?.authorization?.credentials_file, job).toBe("/run/secrets/metrics_token");
+    }
+    expect(services.prometheus?.secrets).toEqual(["metrics_token"]);
+    expect(compose.secrets?.metrics_token).toEqual({ environment: "METRICS_TOKEN" });
+  });
+});
+
+describe("wrangler.toml", () => {
+  it("carries no secret: those go through wrangler secret put", () => {
+    const assigned = [...readFileSync("wrangler.toml", "utf8").matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map(
+      (m) => m[1],
+    );
+    const secrets = [
+      "DATABASE_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+      "ADMIN_TOKEN",
+      "VISITOR_SALT",
+      "METRICS_TOKEN",
+    ];
+    for (const name of secrets) expect(assigned).not.toContain(name);
+    expect(assigned).toContain("CLIENT_IP_HEADER");
   });
 });
