@@ -3,13 +3,20 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ZodType } from "zod";
 import { BulkResultSchema, LinkListSchema, LinkSchema, ProblemSchema } from "../worker/src/schemas/link";
 import { LinkStatsSchema } from "../worker/src/schemas/stats";
-import { arbitraryFor, type JsonSchema } from "./schema-arbitrary";
+import {
+  arbitraryFor,
+  HOSTILE_CHARACTERS,
+  hasHostileCharacter,
+  type JsonSchema,
+  withHostileCharacter,
+} from "./schema-arbitrary";
 import { type Stack, startStack } from "./stack";
 
 /**
  * Property-based fuzz of the API, with request bodies and queries generated from the
  * schemas in /openapi.json. No answer may be a 5xx, every status must be one the
  * document lists for the operation, and every body must match its documented schema.
+ * A request with a control character or lone surrogate in any string must be a 400.
  * FUZZ_SEED and FUZZ_RUNS override the fixed seed and the number of cases per route.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
@@ -73,6 +80,18 @@ afterEach(() => {
   ).toBe(true);
 });
 
+/** Any string anywhere in a JSON value with a character the API never accepts. */
+function hostile(value: unknown): boolean {
+  if (typeof value === "string") return hasHostileCharacter(value);
+  if (Array.isArray(value)) return value.some(hostile);
+  if (value && typeof value === "object") return Object.values(value).some(hostile);
+  return false;
+}
+
+/** The query values as the server decodes them (URLSearchParams already turned lone surrogates into U+FFFD). */
+const hostileQuery = (path: string) =>
+  [...new URL(path, "https://x").searchParams.values()].some(hasHostileCharacter);
+
 async function check(method: string, docPath: string, path: string, body: unknown, ok: ZodType | null) {
   const res = await stack.api(
     method.toUpperCase(),
@@ -83,6 +102,14 @@ async function check(method: string, docPath: string, path: string, body: unknow
   const text = await res.text();
   const context = `${method} ${path} ${JSON.stringify(body)?.slice(0, 300)} → ${res.status} ${text.slice(0, 300)}`;
   expect(res.status, context).toBeLessThan(500);
+  const bulkItems = docPath.endsWith("/bulk") && Array.isArray(body) && res.status === 200;
+  if (!bulkItems && (hostile(body) || hostileQuery(path))) expect(res.status, context).toBe(400);
+  if (bulkItems) {
+    const { results } = JSON.parse(text) as { results: { status: number }[] };
+    body.forEach((item, i) => {
+      if (hostile(item)) expect(results[i]?.status, `item ${i}: ${context}`).toBe(400);
+    });
+  }
   expect(Object.keys(operation(docPath, method).responses), context).toContain(String(res.status));
   if (res.status === 204) return;
   const json = JSON.parse(text);
@@ -167,4 +194,97 @@ describe(`API fuzz (seed ${SEED}, ${RUNS} cases per route)`, () => {
       params,
     );
   }, 120_000);
+});
+
+/** The string fields of a request body schema, found in the document: a new field is covered without listing it. */
+type StringField = { name: string; array: boolean };
+
+function stringFields(schema: JsonSchema): StringField[] {
+  const resolve = (s: JsonSchema): JsonSchema =>
+    s.$ref ? resolve(doc.components?.schemas?.[s.$ref.split("/").pop() as string] ?? {}) : s;
+  const isString = (s: JsonSchema): boolean => {
+    const r = resolve(s);
+    const types = Array.isArray(r.type) ? r.type : [r.type];
+    return types.includes("string") || (r.anyOf ?? []).some(isString);
+  };
+  return Object.entries(resolve(schema).properties ?? {}).flatMap(([name, s]): StringField[] => {
+    const r = resolve(s);
+    if (isString(r)) return [{ name, array: false }];
+    if (r.type === "array" && r.items && isString(r.items)) return [{ name, array: true }];
+    return [];
+  });
+}
+
+describe("every string field and query parameter refuses control characters and lone surrogates", () => {
+  const bodies: Array<[method: string, docPath: string, path: string, base: Record<string, unknown>]> = [
+    ["post", "/api/v1/links", "/links", { url: "https://example.com/base" }],
+    ["patch", "/api/v1/links/{slug}", `/links/${existing}`, { statusCode: 302 }],
+    [
+      "put",
+      "/api/v1/links/external/{externalId}",
+      "/links/external/hostile-1",
+      { url: "https://example.com/b" },
+    ],
+    ["post", "/api/v1/keys", "/keys", { name: "fuzz", scopes: ["links:read"] }],
+  ];
+
+  it.each(bodies)(
+    "%s %s",
+    async (method, docPath, path, base) => {
+      const schema = operation(docPath, method).requestBody?.content["application/json"]?.schema ?? {};
+      const fields = stringFields(schema);
+      expect(fields.length).toBeGreaterThan(0);
+      // The base body alone is accepted, so each 400 below is the hostile field's.
+      const accepted = await stack.api(method.toUpperCase(), path, base);
+      seen.push(accepted.status);
+      expect(accepted.status, await accepted.text()).toBeLessThan(300);
+      const value = withHostileCharacter(fc.string({ maxLength: 12 }));
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...fields), value, async (field, text) => {
+          const res = await stack.api(method.toUpperCase(), path, {
+            ...base,
+            [field.name]: field.array ? [text] : text,
+          });
+          seen.push(res.status);
+          const answer = await res.text();
+          expect(res.status, `${field.name}: ${JSON.stringify(text)} → ${answer.slice(0, 300)}`).toBe(400);
+          const paths = (JSON.parse(answer) as { errors?: { path: string }[] }).errors?.map((e) => e.path);
+          expect(paths).toContain(field.array ? `${field.name}.0` : field.name);
+        }),
+        { ...params, numRuns: Math.ceil(RUNS / 4) },
+      );
+    },
+    120_000,
+  );
+
+  const queries: Array<[docPath: string, path: string]> = [
+    ["/api/v1/links", "/links"],
+    ["/api/v1/links/{slug}/stats", `/links/${existing}/stats`],
+  ];
+
+  it.each(queries)(
+    "GET %s",
+    async (docPath, path) => {
+      const names = (operation(docPath, "get").parameters ?? [])
+        .filter((p) => p.in === "query")
+        .map((p) => p.name);
+      expect(names.length).toBeGreaterThan(0);
+      seen.push((await stack.api("GET", path)).status);
+      // A URL cannot carry a lone surrogate (its percent-encoded bytes are not UTF-8): controls only.
+      const controls = HOSTILE_CHARACTERS.filter((ch) => ch.charCodeAt(0) < 0xd800);
+      const value = withHostileCharacter(fc.string({ maxLength: 12 }), controls);
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...names), value, async (name, text) => {
+          const res = await stack.api("GET", `${path}?${new URLSearchParams({ [name]: text })}`);
+          seen.push(res.status);
+          const answer = await res.text();
+          expect(res.status, `${name}: ${JSON.stringify(text)} → ${answer.slice(0, 300)}`).toBe(400);
+          const paths = (JSON.parse(answer) as { errors?: { path: string }[] }).errors?.map((e) => e.path);
+          expect(paths).toContain(name);
+        }),
+        { ...params, numRuns: Math.ceil(RUNS / 4) },
+      );
+    },
+    120_000,
+  );
 });

@@ -25,6 +25,8 @@ type Case = {
   /** Which credentials to send: admin (default), none, alice, reader, revoked, or a literal header value. */
   auth?: "admin" | "none" | "alice" | "reader" | "revoked" | { header: string; value: string };
   status: number;
+  /** The field or query parameter the problem's errors[] must name. */
+  names?: string;
 };
 
 const link = (fields: Record<string, unknown>) => ({ url: "https://example.com/ok", ...fields });
@@ -406,7 +408,96 @@ const cases: Case[] = [
     body: link({ slug: aliceSlug }),
     status: 409,
   },
+  // Characters the API never accepts, in every string field and query parameter
+  ...textCases(),
 ];
+
+/** U+0000, other controls and lone surrogates in each field and query that reached Postgres or was mangled there. */
+function textCases(): Case[] {
+  const hostile: Array<[label: string, value: string]> = [
+    ["U+0000", "a\u0000b"],
+    ["tab", "a\tb"],
+    ["newline", "a\nb"],
+    ["escape", "\u001b[31mred"],
+    ["DEL", "a\u007f"],
+    ["C1 next line", "a\u0085"],
+    ["lone high surrogate", "a\ud800"],
+    ["lone low surrogate", "\udc00b"],
+  ];
+  const cases: Case[] = [];
+  for (const [label, value] of hostile) {
+    cases.push(
+      {
+        name: `${label} in a tag (POST)`,
+        method: "POST",
+        path: "/links",
+        body: link({ tags: [value] }),
+        status: 400,
+        names: "tags.0",
+      },
+      {
+        name: `${label} in a tag (PATCH)`,
+        method: "PATCH",
+        path: `/links/${adminSlug}`,
+        body: { tags: ["ok", value] },
+        status: 400,
+        names: "tags.1",
+      },
+      {
+        name: `${label} in a tag (PUT external)`,
+        method: "PUT",
+        path: "/links/external/text-1",
+        body: link({ tags: [value] }),
+        status: 400,
+        names: "tags.0",
+      },
+      {
+        name: `${label} in a target`,
+        method: "POST",
+        path: "/links",
+        body: { url: `https://example.com/${value}` },
+        status: 400,
+        names: "url",
+      },
+      {
+        name: `${label} in a key name`,
+        method: "POST",
+        path: "/keys",
+        body: { name: value, scopes: ["links:read"] },
+        status: 400,
+        names: "name",
+      },
+    );
+    // A URL cannot carry a lone surrogate: percent-encoded, its bytes are not UTF-8 and decode to no surrogate.
+    if (!label.includes("surrogate")) {
+      cases.push({
+        name: `${label} in the tag query`,
+        path: `/links?tag=${encodeURIComponent(value)}`,
+        status: 400,
+        names: "tag",
+      });
+    }
+  }
+  cases.push(
+    {
+      name: "lone surrogate escaped in raw JSON",
+      method: "POST",
+      path: "/links",
+      raw: '{"url":"https://example.com/ok","tags":["x\\ud83d"]}',
+      status: 400,
+      names: "tags.0",
+    },
+    { name: "U+0000 in the cursor query", path: "/links?cursor=%00", status: 400, names: "cursor" },
+    {
+      name: "newline in a stats query",
+      path: `/links/${adminSlug}/stats?from=2026-01-01%0A`,
+      status: 400,
+      names: "from",
+    },
+    { name: "U+0000 in an unused query parameter", path: "/stats?x=%00", status: 400, names: "x" },
+  );
+  return cases;
+}
 
 async function snapshot() {
   const links = await stack.db.query("select * from links order by id");
@@ -466,7 +557,13 @@ describe("hostile and broken requests", () => {
     const text = await res.text();
     expect(res.status, text).toBe(c.status);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
-    const problem = JSON.parse(text) as { type: string; title: string; status: number };
+    const problem = JSON.parse(text) as {
+      type: string;
+      title: string;
+      status: number;
+      errors?: { path: string }[];
+    };
+    if (c.names) expect(problem.errors?.map((e) => e.path)).toContain(c.names);
     expect(problem).toMatchObject({
       status: c.status,
       type: expect.stringMatching(/^https:\/\//),
@@ -489,6 +586,23 @@ describe("hostile and broken requests", () => {
       }
     }
     expect(outcomes).toEqual(Array(20).fill("413 application/problem+json"));
+  });
+
+  it("refuses each bulk item with a character the API never accepts, naming its field", async () => {
+    const res = await stack.api("POST", "/links/bulk", [
+      link({ tags: ["a\u0000"] }),
+      link({ tags: ["\ud800"] }),
+    ]);
+    const body = (await res.json()) as {
+      created: number;
+      results: { status: number; error?: { errors?: { path: string }[] } }[];
+    };
+    expect(res.status).toBe(200);
+    expect(body.created).toBe(0);
+    expect(body.results.map((r) => [r.status, r.error?.errors?.map((e) => e.path)])).toEqual([
+      [400, ["tags.0"]],
+      [400, ["tags.0"]],
+    ]);
   });
 
   it("left every stored link, key and edge record as it was", async () => {

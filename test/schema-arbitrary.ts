@@ -89,7 +89,40 @@ function forType(type: string, s: JsonSchema, doc: Doc, depth: number): fc.Arbit
   }
 }
 
+/** Characters the API must refuse in every string: controls (C0, DEL, C1) and lone surrogates. */
+export const HOSTILE_CHARACTERS = [
+  "\u0000",
+  "\t",
+  "\n",
+  "\r",
+  "\u001b",
+  "\u007f",
+  "\u0085",
+  "\ud800",
+  "\udfff",
+];
+
+/** True when `value` holds a character of the kind HOSTILE_CHARACTERS samples (checked by code point). */
+export const hasHostileCharacter = (value: string): boolean =>
+  [...value].some((ch) => {
+    const c = ch.codePointAt(0) as number;
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff);
+  });
+
+/** `base` with one of `characters` put in at a random place. */
+export const withHostileCharacter = (base: fc.Arbitrary<string>, characters = HOSTILE_CHARACTERS) =>
+  fc.tuple(base, fc.constantFrom(...characters), fc.nat()).map(([value, ch, at]) => {
+    const i = at % (value.length + 1);
+    return value.slice(0, i) + ch + value.slice(i);
+  });
+
+/** One string in ten of every kind gets a hostile character at a random place. */
 function forString(s: JsonSchema): fc.Arbitrary<string> {
+  const base = wellFormedString(s);
+  return fc.oneof({ weight: 9, arbitrary: base }, { weight: 1, arbitrary: withHostileCharacter(base) });
+}
+
+function wellFormedString(s: JsonSchema): fc.Arbitrary<string> {
   if (s.format === "date-time") {
     return fc
       .date({ min: new Date("2000-01-01"), max: new Date("2040-01-01"), noInvalidDate: true })

@@ -6,6 +6,7 @@ import { corsFromConfig } from "./middleware/cors";
 import { database } from "./middleware/database";
 import { onError, onNotFound } from "./middleware/errors";
 import { measure } from "./middleware/measure";
+import { queryText } from "./middleware/query-text";
 import { rateLimit } from "./middleware/rate-limit";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
@@ -24,6 +25,7 @@ export function createApp() {
   api.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   api.use("*", corsFromConfig());
   api.use("*", bodyLimit(MAX_BODY_BYTES, DRAIN_BODY_BYTES));
+  api.use("*", queryText());
   api.use("*", database());
   api.use("*", rateLimit("api"));
   api.use("/keys/*", rateLimit("strict"));

@@ -1,16 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import { ADMIN_OWNER, isReservedOwner, SCOPES } from "../middleware/auth";
+import { text } from "./text";
 
 export const CreateKeySchema = z
   .strictObject({
-    name: z.string().min(1).max(100).openapi({ example: "CRM integration" }),
+    name: text().min(1).max(100).openapi({ example: "CRM integration" }),
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
     /**
      * Keys with the same owner see the same links. Only the admin token may name an owner
      * other than the caller's; left out, an API key's own owner (the admin token: a new one).
      */
-    ownerId: z
-      .string()
+    ownerId: text()
       .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ . : -")
       .refine((id) => !isReservedOwner(id), `"${ADMIN_OWNER}" is reserved for the admin token`)
       .optional(),

@@ -7,18 +7,20 @@ import {
   TARGET_URL_MAX_LENGTH,
   TARGET_URL_MESSAGES,
 } from "@shared/links/target-url";
+import { text } from "./text";
 
-/** Link schemas: the same objects validate requests and generate /openapi.json. */
+/**
+ * Link schemas: the same objects validate requests and generate /openapi.json. Every
+ * string a request carries is a `text()`, which refuses control characters and lone surrogates.
+ */
 
-export const SlugSchema = z
-  .string()
+export const SlugSchema = text()
   .max(SLUG_MAX_LENGTH)
   .regex(SLUG_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -")
   .refine((slug) => !isReservedSlug(slug), "is a reserved word")
   .openapi({ example: "launch-2026" });
 
-export const TargetUrlSchema = z
-  .string()
+export const TargetUrlSchema = text()
   .max(TARGET_URL_MAX_LENGTH)
   .superRefine((value, ctx) => {
     // The rules that depend on the deployment (own hosts, private targets) run in LinkService.
@@ -52,10 +54,9 @@ const FutureDateSchema = z.iso
   .openapi({ example: "2030-01-01T00:00:00Z" });
 
 const MaxClicksSchema = z.number().int().min(1).max(2_147_483_647);
-const TagsSchema = z.array(z.string().min(1).max(64)).max(20);
+const TagsSchema = z.array(text().min(1).max(64)).max(20);
 /** The caller's own id; it appears in a URL path, so only unreserved characters, and never a dot segment. */
-export const ExternalIdSchema = z
-  .string()
+export const ExternalIdSchema = text()
   .regex(/^[A-Za-z0-9._~:@-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ ~ : @ -")
   .refine((id) => id !== "." && id !== "..", "must not be . or ..")
   .openapi({ example: "crm-42" });
@@ -109,8 +110,8 @@ export const LinkListSchema = z
 
 export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
-  cursor: z.string().max(64).optional(),
-  tag: z.string().min(1).max(64).optional(),
+  cursor: text().max(64).optional(),
+  tag: text().min(1).max(64).optional(),
 });
 
 export const SlugParamSchema = z.object({

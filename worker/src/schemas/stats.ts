@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type BreakdownKey, DIMENSIONS } from "@shared/analytics/dimensions";
+import { text } from "./text";
 
 /** Stats schemas: validation of ranges and the documented response shapes. */
 
@@ -7,8 +8,7 @@ const HOUR_MS = 3_600_000;
 export const MAX_HOURLY_POINTS = 24 * 366;
 export const MAX_DAILY_POINTS = 366 * 5;
 
-const Instant = z
-  .string()
+const Instant = text()
   .refine(
     (v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
     "must be an ISO 8601 date or date-time",
