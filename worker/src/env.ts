@@ -35,7 +35,8 @@ export type Env = {
   /**
    * The header holding the client's address, set by a proxy in front that overwrites what clients send:
    * "CF-Connecting-IP" on Cloudflare (wrangler.toml), "X-Real-IP" behind the self-host nginx. Unset, no
-   * header is trusted: every client shares one rate-limit bucket and visitors are not told apart.
+   * header is trusted (but CF-Connecting-IP where the request came through Cloudflare, with `request.cf`):
+   * every client shares one rate-limit bucket and visitors are not told apart.
    */
   CLIENT_IP_HEADER?: string;
   /** Self-host: a header a trusted proxy sets to the client's country (e.g. from GeoIP). Unset, no country. */

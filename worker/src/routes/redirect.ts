@@ -5,7 +5,13 @@ import { Hono } from "hono";
 import type { AppEnv, Env } from "../env";
 import { clickUnrecorded, queueSendFailure, redisFailure } from "../metrics";
 import { runtimeFor } from "../runtime";
-import { buildClickEvent, type ClickFacts, clientCountry, clientIp } from "../services/click-event";
+import {
+  buildClickEvent,
+  type ClickFacts,
+  clientCountry,
+  clientIp,
+  clientIpHeader,
+} from "../services/click-event";
 import { type Background, resolveLink } from "../services/resolve-link";
 
 /** Edits must take effect: browsers and shared caches revalidate every redirect. */
@@ -69,7 +75,7 @@ export async function serveRedirect(
       linkId: record.id,
       slug,
       ts: now,
-      ip: clientIp(headers, rt.config.clientIpHeader),
+      ip: clientIp(headers, clientIpHeader(req, rt.config.clientIpHeader)),
       country: clientCountry(req, rt.config.countryHeader),
       referrer: headers.get("referer"),
       userAgent: headers.get("user-agent"),

@@ -1,6 +1,6 @@
 import { ClickEventSchema } from "@shared/events";
 import { describe, expect, it } from "vitest";
-import { buildClickEvent, clientIp, uuidFromRequestId } from "./click-event";
+import { buildClickEvent, clientIp, clientIpHeader, uuidFromRequestId } from "./click-event";
 
 const facts = {
   requestId: null,
@@ -57,5 +57,13 @@ describe("clientIp", () => {
       "3.3.3.3",
     );
     expect(clientIp(new Headers(), "x-real-ip")).toBe("");
+  });
+
+  it("falls back to CF-Connecting-IP only for a request that came through Cloudflare (request.cf)", () => {
+    const viaCloudflare = { cf: { country: "DE" } } as unknown as Request;
+    const plainWorkerd = {} as Request;
+    expect(clientIpHeader(viaCloudflare, null)).toBe("cf-connecting-ip");
+    expect(clientIpHeader(plainWorkerd, null)).toBeNull();
+    expect(clientIpHeader(viaCloudflare, "x-real-ip")).toBe("x-real-ip");
   });
 });

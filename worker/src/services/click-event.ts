@@ -41,6 +41,15 @@ export function clientIp(headers: Headers, trustedHeader: string | null): string
   return value.slice(value.lastIndexOf(",") + 1).trim();
 }
 
+/**
+ * The header to read the client address from: CLIENT_IP_HEADER when set; else, for a
+ * request that came through Cloudflare's edge (it has `request.cf`, which plain workerd
+ * never sets), Cloudflare's own CF-Connecting-IP, which the edge overwrites; else none.
+ */
+export function clientIpHeader(req: Request, configured: string | null): string | null {
+  return configured ?? (req.cf ? "cf-connecting-ip" : null);
+}
+
 /** Cloudflare's own geolocation, else the header the deployment trusts (COUNTRY_HEADER), else none. */
 export function clientCountry(req: Request, trustedHeader: string | null): string | null {
   const country = req.cf?.country as string | undefined;
