@@ -53,6 +53,14 @@ describe("locationFor", () => {
     ],
     ["an uppercase scheme", "HTTPS://EXAMPLE.COM/A", "https://example.com/A"],
     ["a host without a path", "https://example.com?q", "https://example.com/?q"],
+    ["a query with a slash right after the host", "https://example.com?a=/b", "https://example.com/?a=/b"],
+    ["a fragment with a slash right after the host", "https://example.com#/b", "https://example.com/#/b"],
+    [
+      "a backslash ending the host",
+      "https://example.com\\evil.example/x",
+      "https://example.com/evil.example/x",
+    ],
+    ["empty userinfo", "https://@example.com/x", "https://example.com/x"],
     ["a space in the path", "https://example.com/a b", "https://example.com/a%20b"],
   ])("normalizes an old record stored raw: %s", (_, stored, location) => {
     expect(countingParses(() => locationFor(stored))).toBe(location);
