@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { displayPrefix, generateApiKey, hashApiKey } from "../src/api-keys";
 import { PROBLEM_TYPE_BASE } from "../src/problem";
 import { CHROME, GOOGLEBOT } from "./fixtures";
 import { ADMIN_TOKEN, eventually, type Stack, startStack } from "./stack";
@@ -108,6 +109,16 @@ describe("keys of two owners", () => {
       "select count(*)::int as n from api_keys where lower(owner_id) = 'admin'",
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it("a key stored with the admin's owner before it was reserved is refused", async () => {
+    const secret = generateApiKey();
+    await stack.db.query(
+      "insert into api_keys (name, owner_id, key_hash, prefix, scopes) values ('old', 'admin', $1, $2, $3)",
+      [await hashApiKey(secret), displayPrefix(secret), ALL_SCOPES],
+    );
+    await problem(await as(secret, "GET", "/links"), 401, "unauthorized");
+    await problem(await as(secret, "GET", "/keys"), 401, "unauthorized");
   });
 
   it("a key cannot grant a scope it does not hold", async () => {

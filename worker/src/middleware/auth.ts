@@ -38,7 +38,10 @@ export const requireScope = (scope: Scope) =>
     const principal =
       (await adminPrincipal(secret, c.env.ADMIN_TOKEN)) ??
       (await principalForKey(c.var.db(), secret, c.executionCtx));
-    if (!principal) throw unauthorized("the API key is not valid");
+    // A key given the admin's owner before that owner was reserved would act on the admin token's links.
+    if (!principal || (principal.keyId !== null && isReservedOwner(principal.ownerId))) {
+      throw unauthorized("the API key is not valid");
+    }
     if (!principal.scopes.includes(scope)) throw forbidden(`this key lacks the ${scope} scope`);
     c.set("principal", principal);
     await consumeLimit(c.env, "key", principal.keyId === null ? principal.ownerId : `key-${principal.keyId}`);

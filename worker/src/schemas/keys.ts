@@ -6,14 +6,16 @@ export const CreateKeySchema = z
   .strictObject({
     name: text().min(1).max(100).openapi({ example: "CRM integration" }),
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
-    /**
-     * Keys with the same owner see the same links. Only the admin token may name an owner
-     * other than the caller's; left out, an API key's own owner (the admin token: a new one).
-     */
     ownerId: text()
       .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ . : -")
       .refine((id) => !isReservedOwner(id), `"${ADMIN_OWNER}" is reserved for the admin token`)
-      .optional(),
+      .optional()
+      .openapi({
+        description:
+          "Keys with the same owner see the same links. Only the admin token may name an owner other than the " +
+          "caller's; left out, the calling key's own owner (for the admin token, a new owner). " +
+          `"${ADMIN_OWNER}" is reserved.`,
+      }),
   })
   .openapi("CreateKey");
 
