@@ -1,6 +1,11 @@
+import { type Link, links } from "../db/schema";
+
 /**
  * The compact record the edge reads from KV under `link:{slug}`: only what a redirect
  * needs, with a format version so that a rolling deploy can read old and new records.
+ * One-letter fields keep every KV value and isolate cache entry small; only this module
+ * knows them: a record is made by `toLinkRecord` and `tombstone`, and read through
+ * `fromRecord` and `isTombstone`.
  */
 export type LinkRecord = {
   /** Format version. */
@@ -22,27 +27,49 @@ export type LinkRecord = {
 export const REDIRECT_STATUSES = [301, 302, 307, 308] as const;
 export type RedirectStatus = (typeof REDIRECT_STATUSES)[number];
 
-/** The fields of a stored link that shape its edge record. */
-export type LinkRecordSource = {
-  id: number;
-  url: string;
-  statusCode: number;
-  expiresAt: Date | null;
-  maxClicks: number | null;
-  deletedAt?: Date | null;
+/**
+ * The columns of a link a record is made of. Code that builds records from Postgres
+ * selects exactly these (`db.select(RECORD_COLUMNS)`), so a column added here reaches
+ * every record; `fromRecord` must then read it back (its type says so).
+ */
+export const RECORD_COLUMNS = {
+  id: links.id,
+  url: links.url,
+  statusCode: links.statusCode,
+  expiresAt: links.expiresAt,
+  maxClicks: links.maxClicks,
 };
 
+/** The fields of a live link that shape its edge record. */
+export type LinkRecordSource = Pick<Link, keyof typeof RECORD_COLUMNS>;
+
+/** A live link's record. A deleted link's is a `tombstone`. */
 export function toLinkRecord(link: LinkRecordSource): LinkRecord {
   const record: LinkRecord = { v: 1, id: link.id, u: link.url };
   if (link.statusCode !== 302) record.s = link.statusCode as RedirectStatus;
   if (link.expiresAt) record.e = link.expiresAt.getTime();
   if (link.maxClicks != null) record.m = link.maxClicks;
-  if (link.deletedAt) record.d = 1;
   return record;
 }
 
 /** A tombstone for a deleted link. */
 export const tombstone = (id: number): LinkRecord => ({ v: 1, id, u: "", d: 1 });
+
+/**
+ * A record's fields under the names of the link columns they come from (times as epoch
+ * milliseconds). Readers of the wire fields rather than a decoded copy: the redirect
+ * reads them on every request and allocates nothing for them.
+ */
+export const fromRecord = {
+  id: (record: LinkRecord): number => record.id,
+  url: (record: LinkRecord): string => record.u,
+  statusCode: (record: LinkRecord): RedirectStatus => record.s ?? 302,
+  expiresAt: (record: LinkRecord): number | null => record.e ?? null,
+  maxClicks: (record: LinkRecord): number | null => record.m ?? null,
+} satisfies { [Column in keyof LinkRecordSource]: (record: LinkRecord) => unknown };
+
+/** Whether the record is a deleted link's tombstone. */
+export const isTombstone = (record: LinkRecord): boolean => record.d === 1;
 
 /** Accepts only records this code understands; anything else is treated as a miss. */
 export function isLinkRecord(value: unknown): value is LinkRecord {

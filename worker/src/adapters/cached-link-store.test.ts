@@ -1,4 +1,4 @@
-import type { LinkRecord } from "@shared/links/record";
+import { fromRecord, type LinkRecord, toLinkRecord } from "@shared/links/record";
 import type { LinkStore } from "@shared/ports";
 import { describe, expect, it, vi } from "vitest";
 import { CachedLinkStore } from "./cached-link-store";
@@ -21,7 +21,8 @@ function memoryStore() {
   return { store, data };
 }
 
-const rec = (u: string): LinkRecord => ({ v: 1, id: 1, u });
+const rec = (url: string) => toLinkRecord({ id: 1, url, statusCode: 302, expiresAt: null, maxClicks: null });
+const urlOf = (record: LinkRecord | null) => record && fromRecord.url(record);
 
 describe("CachedLinkStore", () => {
   it("answers repeated reads from memory until the TTL passes", async () => {
@@ -30,12 +31,12 @@ describe("CachedLinkStore", () => {
       const { store, data } = memoryStore();
       data.set("a", rec("https://one/"));
       const cached = new CachedLinkStore(store, 5000);
-      expect((await cached.get("a"))?.u).toBe("https://one/");
+      expect(urlOf(await cached.get("a"))).toBe("https://one/");
       data.set("a", rec("https://two/")); // changed behind its back, as another replica would
-      expect((await cached.get("a"))?.u).toBe("https://one/");
+      expect(urlOf(await cached.get("a"))).toBe("https://one/");
       expect(store.reads).toBe(1);
       vi.setSystemTime(5001);
-      expect((await cached.get("a"))?.u).toBe("https://two/");
+      expect(urlOf(await cached.get("a"))).toBe("https://two/");
       expect(store.reads).toBe(2);
     } finally {
       vi.useRealTimers();
@@ -47,9 +48,9 @@ describe("CachedLinkStore", () => {
     const cached = new CachedLinkStore(store, 60_000);
     expect(await cached.get("b")).toBeNull();
     await cached.put("b", rec("https://b/"));
-    expect((await cached.get("b"))?.u).toBe("https://b/");
+    expect(urlOf(await cached.get("b"))).toBe("https://b/");
     await cached.put("b", rec("https://b2/"));
-    expect((await cached.get("b"))?.u).toBe("https://b2/");
+    expect(urlOf(await cached.get("b"))).toBe("https://b2/");
     await cached.delete("b");
     expect(await cached.get("b")).toBeNull();
   });

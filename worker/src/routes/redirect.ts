@@ -1,4 +1,5 @@
 import { locationFor } from "@shared/links/location";
+import { fromRecord, isTombstone } from "@shared/links/record";
 import { isValidSlug } from "@shared/links/slug";
 import { notFound, ProblemError } from "@shared/problem";
 import { Hono } from "hono";
@@ -46,20 +47,22 @@ export async function serveRedirect(
 ): Promise<Response> {
   const rt = runtimeFor(env);
   const record = await resolveLink(rt, env, ctx, slug);
-  if (!record || record.d) throw notFound("no link with this slug");
+  if (!record || isTombstone(record)) throw notFound("no link with this slug");
 
   const now = Date.now();
-  if (record.e !== undefined && record.e <= now) throw gone("the link has expired");
+  const expiresAt = fromRecord.expiresAt(record);
+  if (expiresAt !== null && expiresAt <= now) throw gone("the link has expired");
 
   const isClick = req.method === "GET";
   // Only a click limit needs the count before answering; other links are counted in Redis
   // by the aggregator once the click is stored, which keeps this path to one subrequest.
   let counted = false;
-  if (record.m !== undefined) {
-    const count = await countClick(rt, record.id, isClick);
+  const maxClicks = fromRecord.maxClicks(record);
+  if (maxClicks !== null) {
+    const count = await countClick(rt, fromRecord.id(record), isClick);
     counted = isClick && count !== null;
     // For HEAD the count is the clicks so far, so the limit is reached at equality.
-    if (count !== null && (isClick ? count > record.m : count >= record.m)) {
+    if (count !== null && (isClick ? count > maxClicks : count >= maxClicks)) {
       throw gone("the link has reached its click limit");
     }
   }
@@ -72,7 +75,7 @@ export async function serveRedirect(
     const headers = req.headers;
     const facts = {
       requestId: rt.config.trustRequestId ? headers.get("x-request-id") : null,
-      linkId: record.id,
+      linkId: fromRecord.id(record),
       slug,
       ts: now,
       ip: clientIp(headers, clientIpHeader(req, rt.config.clientIpHeader)),
@@ -85,8 +88,8 @@ export async function serveRedirect(
   }
 
   return new Response(null, {
-    status: record.s ?? 302,
-    headers: { Location: locationFor(record.u), "Cache-Control": CACHE_CONTROL },
+    status: fromRecord.statusCode(record),
+    headers: { Location: locationFor(fromRecord.url(record)), "Cache-Control": CACHE_CONTROL },
   });
 }
 

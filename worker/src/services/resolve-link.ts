@@ -1,6 +1,6 @@
 import { openDatabase } from "@shared/db/client";
 import { links } from "@shared/db/schema";
-import { type LinkRecord, toLinkRecord } from "@shared/links/record";
+import { type LinkRecord, RECORD_COLUMNS, toLinkRecord } from "@shared/links/record";
 import { unavailable } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Env } from "../env";
@@ -100,13 +100,7 @@ async function findInDatabase(env: Env, ctx: Background, slug: string): Promise<
   const handle = openDatabase({ url: env.DATABASE_URL, wsProxy: env.DB_WS_PROXY, connectTimeoutMs: 2000 });
   try {
     const [row] = await handle.db
-      .select({
-        id: links.id,
-        url: links.url,
-        statusCode: links.statusCode,
-        expiresAt: links.expiresAt,
-        maxClicks: links.maxClicks,
-      })
+      .select(RECORD_COLUMNS)
       .from(links)
       .where(and(eq(links.slug, slug), isNull(links.deletedAt)))
       .limit(1);
