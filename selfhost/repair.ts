@@ -9,11 +9,13 @@
  *   const report = await repairFromPostgres({ databaseUrl, records: kv.records, counters: upstashRedis });
  */
 import { Redis } from "@upstash/redis";
+import { desc, gt, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { type CounterRedis, type ReconcileReport, reconcileCounters } from "../aggregator/src/reconcile";
-import type { Queryable } from "../aggregator/src/writer";
+import { links } from "../src/db/schema";
 import { linkKey } from "../src/keys";
-import { type LinkRecord, toLinkRecord, tombstone } from "../src/links/record";
+import { RECORD_COLUMNS, toLinkRecord, tombstone } from "../src/links/record";
 import type { KvRecords } from "./kv-service";
 
 export type RepairReport = {
@@ -32,15 +34,18 @@ export type RepairReport = {
 const ALL_HISTORY_HOURS = 1_000_000;
 const PAGE = 5000;
 
-/** Per slug the row its record must show: the live link, else the latest deleted one. */
-const LINKS_BY_SLUG = `
-select distinct on (slug) id, slug, url, status_code, expires_at, max_clicks, deleted_at
-from links where slug > $1
-order by slug, deleted_at is null desc, id desc
-limit ${PAGE}`;
+/** Per slug, after `after`, the row its record must show: the live link, else the latest deleted one. */
+function linksBySlug(db: pg.Client, after: string) {
+  return drizzle({ client: db })
+    .selectDistinctOn([links.slug], { ...RECORD_COLUMNS, slug: links.slug, deletedAt: links.deletedAt })
+    .from(links)
+    .where(gt(links.slug, after))
+    .orderBy(links.slug, sql`${links.deletedAt} is null desc`, desc(links.id))
+    .limit(PAGE);
+}
 
 export async function repairFromPostgres(deps: {
-  db: Queryable;
+  db: pg.Client;
   records: KvRecords;
   counters: CounterRedis;
 }): Promise<RepairReport> {
@@ -48,20 +53,21 @@ export async function repairFromPostgres(deps: {
   const report = { published: 0, updated: 0, tombstoned: 0, removed: 0 };
   const seen = new Set<string>();
   for (let after = ""; ; ) {
-    const { rows } = await db.query(LINKS_BY_SLUG, [after]);
+    const rows = await linksBySlug(db, after);
     for (const row of rows) {
-      const slug = String(row.slug);
+      const slug = row.slug;
       seen.add(linkKey(slug));
-      const expected = JSON.stringify(recordOf(row));
+      // The record the link service itself publishes (LinkService.publish and .delete).
+      const expected = JSON.stringify(row.deletedAt ? tombstone(row.id) : toLinkRecord(row));
       const stored = records.get(linkKey(slug));
       if (stored === expected) continue;
-      if (row.deleted_at) report.tombstoned++;
+      if (row.deletedAt) report.tombstoned++;
       else if (stored === null) report.published++;
       else report.updated++;
       await records.put(linkKey(slug), expected);
     }
     if (rows.length < PAGE) break;
-    after = String(rows[rows.length - 1]?.slug);
+    after = rows[rows.length - 1]?.slug ?? "";
   }
   for (const key of records.keys(linkKey(""))) {
     if (seen.has(key)) continue;
@@ -70,19 +76,6 @@ export async function repairFromPostgres(deps: {
   }
   const counters = await reconcileCounters(db, deps.counters, ALL_HISTORY_HOURS);
   return { ...report, counters };
-}
-
-/** The record the link service itself publishes (LinkService.publish and .delete). */
-function recordOf(row: Record<string, unknown>): LinkRecord {
-  const id = Number(row.id);
-  if (row.deleted_at) return tombstone(id);
-  return toLinkRecord({
-    id,
-    url: String(row.url),
-    statusCode: Number(row.status_code),
-    expiresAt: row.expires_at ? new Date(row.expires_at as string | Date) : null,
-    maxClicks: row.max_clicks == null ? null : Number(row.max_clicks),
-  });
 }
 
 /**
