@@ -13,6 +13,8 @@ export async function serveShipperMetrics(opts: {
   port: number;
   replicas: Array<{ replica: string; stats: ClickShipperStats }>;
   metricsToken: string;
+  /** More of the serving process's own metrics (the runner adds its restarts, selfhost/supervisor.ts). */
+  extraMetrics?: () => string;
   host?: string;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const authorized = bearerCheck(opts.metricsToken, "shipper metrics");
@@ -20,7 +22,7 @@ export async function serveShipperMetrics(opts: {
     if (req.url !== "/metrics") return void res.writeHead(404).end();
     if (!authorized(req)) return void res.writeHead(401).end();
     res.writeHead(200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
-    res.end(shipperMetrics(opts.replicas));
+    res.end(shipperMetrics(opts.replicas) + (opts.extraMetrics?.() ?? ""));
   });
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host ?? "127.0.0.1", resolve));
   return {

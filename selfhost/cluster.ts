@@ -23,6 +23,7 @@ import { type Durability, startPostgres } from "./services/postgres";
 import { startPrometheus } from "./services/prometheus";
 import { startRedis } from "./services/redis";
 import { type WorkerdProcess, workerd } from "./services/workerd";
+import { Supervisor } from "./supervisor";
 import { aggregatorConfig, edgeConfig } from "./workerd-config";
 import { postgresAddress, startWsProxy } from "./ws-proxy";
 
@@ -69,6 +70,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
   // One internal token for every service only the cluster's own processes call.
   const { internalToken, metricsToken } = secrets;
   const stops: Array<() => Promise<unknown>> = [];
+  const supervisor = new Supervisor();
   /** Each stop gets 10 s, so one stuck service cannot keep Ctrl-C from finishing. */
   const onStop = (fn: () => Promise<unknown>, name = fn.toString().slice(6, 40)) =>
     stops.unshift(() =>
@@ -196,6 +198,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
       port: await port("shipperMetrics"),
       replicas: replicas.map((r) => ({ replica: `edge-${r.index + 1}`, stats: r.clicks })),
       metricsToken,
+      extraMetrics: () => supervisor.metrics(),
     });
     onStop(() => shipperMetrics.close());
 
@@ -228,9 +231,18 @@ export async function startCluster(opts: ClusterOptions = {}) {
       : null;
     if (prometheus) onStop(() => prometheus.stop());
 
+    // Registered last, so stopped first: nothing is brought back while the rest shuts down.
+    if (postgres) supervisor.watch("postgres", postgres);
+    supervisor.watch("redis", redis);
+    supervisor.watch("aggregator", aggregator);
+    for (const replica of replicas) supervisor.watch(`edge-${replica.index + 1}`, replica);
+    supervisor.watch("nginx", nginx);
+    onStop(() => supervisor.close());
+
     return {
       dir,
       dataDir,
+      supervisor,
       lbUrl: nginx.url,
       adminToken,
       secrets,

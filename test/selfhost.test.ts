@@ -152,7 +152,8 @@ describe("self-hosted cluster", () => {
     }, 20_000);
     expect(shipped).toHaveLength(3);
 
-    cluster.replicas[2]?.kill("SIGKILL");
+    // Stopped rather than killed: the runner would restart a killed replica before the alert could see it down.
+    await cluster.replicas[2]?.stop();
     try {
       const alerts = await eventually(async () => {
         const res = await fetch(`${prometheus.url}/api/v1/alerts`);

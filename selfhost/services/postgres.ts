@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { generateSecret } from "../secrets";
 import { freePort } from "./free-port";
+import { watchPostmaster } from "./postmaster-watch";
 
 export type PostgresServer = {
   port: number;
@@ -25,6 +26,8 @@ export type PostgresServer = {
   stop(): Promise<void>;
   /** Starts again on the same port and data. */
   start(): Promise<void>;
+  /** Calls `listener` when the server dies without `stop()` (selfhost/supervisor.ts). */
+  onCrash(listener: (reason: string) => void): void;
   /** Stops the server and removes its temporary directory (not a caller's `dataDir`). */
   dispose(): Promise<void>;
   /** Creates a database, optionally as a copy of `template`, and returns its URL. */
@@ -134,7 +137,10 @@ export async function startPostgres(
   }
 
   let port = opts.port ?? (await freePort());
+  const crashListeners: Array<(reason: string) => void> = [];
+  let unwatch = () => {};
   const start = async () => {
+    unwatch();
     const options = [
       `-p ${port}`,
       `-k ${temp}`,
@@ -144,12 +150,18 @@ export async function startPostgres(
     ].join(" ");
     try {
       await exec("pg_ctl", ["-w", "-D", data, "-l", log, "-o", options, "start"]);
+      unwatch = watchPostmaster(data, () => {
+        for (const listener of crashListeners) listener("postmaster is gone");
+      });
     } catch (error) {
       const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-15).join("\n") : "";
       throw new Error(`${(error as Error).message}\n--- ${log} ---\n${tail}`);
     }
   };
-  const stop = () => exec("pg_ctl", ["-w", "-D", data, "-m", "fast", "stop"]);
+  const stop = () => {
+    unwatch();
+    return exec("pg_ctl", ["-w", "-D", data, "-m", "fast", "stop"]);
+  };
   // pg_ctl daemonises the server: without this it would outlive a crashed test run.
   const stopOnExit = () => {
     const [cmd, argv] = as.argv(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]);
@@ -182,6 +194,7 @@ export async function startPostgres(
     url: urlOf("postgres"),
     start,
     stop,
+    onCrash: (listener) => void crashListeners.push(listener),
     async dispose() {
       await stop().catch(() => {});
       process.off("exit", stopOnExit);

@@ -17,6 +17,8 @@ export type RedisServer = {
   start(): Promise<void>;
   /** Stops and removes the data directory when it was temporary. */
   dispose(): Promise<void>;
+  /** Calls `listener` when the server exits without `stop()` (selfhost/supervisor.ts). */
+  onCrash(listener: (reason: string) => void): void;
 };
 
 const READY_TIMEOUT_MS = 10_000;
@@ -48,6 +50,7 @@ export async function startRedis(
   const args = ["-", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", logFile];
   args.push(...(opts.persist ? ["--appendonly", "yes"] : ["--save", "", "--appendonly", "no"]));
   let child: ChildProcess | undefined;
+  const crashListeners: Array<(reason: string) => void> = [];
 
   const start = async () => {
     if (child) return;
@@ -55,11 +58,16 @@ export async function startRedis(
     started.stdin?.end(`requirepass ${JSON.stringify(password)}\n`);
     child = started;
     killOnExit(started);
-    started.once("exit", () => {
-      if (child === started) child = undefined;
+    let ready = false;
+    started.once("exit", (code, signal) => {
+      if (child !== started) return;
+      child = undefined;
+      // An exit while starting is start()'s error; one after is a crash (stop() forgets its child first).
+      if (ready) for (const listener of crashListeners) listener(`exited (${signal ?? code})`);
     });
     try {
       await untilPong(port, password, started);
+      ready = true;
     } catch (err) {
       await stop();
       throw new Error(`${(err as Error).message}\n${tail(logFile)}`);
@@ -89,6 +97,7 @@ export async function startRedis(
     url: `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     start,
     stop,
+    onCrash: (listener) => void crashListeners.push(listener),
     async dispose() {
       await stop();
       if (temporary) rmSync(dir, { recursive: true, force: true });

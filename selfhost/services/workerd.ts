@@ -15,12 +15,14 @@ export function workerdBinary(): string {
 export type WorkerdProcess = {
   port: number;
   url: string;
-  /** Starts (again) with the current config. */
+  /** Starts (again) with the current config; does nothing while it runs. */
   start(): Promise<void>;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
   /** Sends a signal without waiting (kill -9 in failover tests). */
   kill(signal: NodeJS.Signals): void;
+  /** Calls `listener` when a started process exits without `stop()` (selfhost/supervisor.ts). */
+  onCrash(listener: (reason: string) => void): void;
   readonly running: boolean;
   /** The running process's id (benchmarks pin it to a core). */
   readonly pid: number | undefined;
@@ -47,6 +49,7 @@ export function workerd(opts: {
   const shippers: ClickShipper[] = [];
   let shipper: ClickShipper | undefined;
   let shipperLog: WriteStream | undefined;
+  const crashListeners: Array<(reason: string) => void> = [];
   const sum = (pick: (s: ClickShipper) => number) => shippers.reduce((n, s) => n + pick(s), 0);
   return {
     port: opts.port,
@@ -72,6 +75,8 @@ export function workerd(opts: {
       writeFileSync(opts.configPath, capnp);
     },
     async start() {
+      // A supervisor's restart and a caller's start may meet: the second one has nothing to do.
+      if (child && child.exitCode === null && child.signalCode === null) return;
       // Logs go to a file when one is given (clusters, tests); to this terminal otherwise.
       const out = opts.logPath ? openSync(opts.logPath, "a") : "inherit";
       const stdout = opts.shipClicksTo ? "pipe" : out;
@@ -93,6 +98,10 @@ export function workerd(opts: {
         started.once("exit", (code) => reject(new Error(`workerd exited with ${code} (${opts.configPath})`))),
       );
       await Promise.race([waitForPort(opts.port), failed]);
+      // stop() forgets its child first, so an exit of the current child is one nobody asked for.
+      started.once("exit", (code, signal) => {
+        if (child === started) for (const listener of crashListeners) listener(`exited (${signal ?? code})`);
+      });
     },
     async stop() {
       if (!child) return;
@@ -106,6 +115,9 @@ export function workerd(opts: {
     },
     kill(signal) {
       child?.kill(signal);
+    },
+    onCrash(listener) {
+      crashListeners.push(listener);
     },
   };
 }
