@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,6 +157,29 @@ describe("npm run selfhost on a data directory", () => {
     expect((await peek("r-unknown")).status).toBe(404);
     expect((await peek("r-missing")).status).toBe(302);
     expect(running.output()).toMatch(/edge data repaired from Postgres/);
+    await stop();
+  }, 420_000);
+
+  it("comes back from a backup of its stopped data directory (README: Backup and restore)", async () => {
+    await start();
+    const res = await api("POST", "/links", { url: "https://example.com/backed-up", slug: "backed-up" });
+    expect(res.status).toBe(201);
+    for (let i = 0; i < 2; i++) expect((await follow("backed-up")).status).toBe(302);
+    const saved = await eventually(async () => {
+      const t = (await totals("backed-up")) as { humans: number; bots: number };
+      return t.humans + t.bots === 2 ? t : undefined;
+    }, 30_000);
+    await stop();
+
+    // The README's commands, with the test's directory for .selfhost.
+    const backup = join(base, "backup.tgz");
+    execFileSync("tar", ["-C", base, "-czpf", backup, "data"]);
+    rmSync(dataDir, { recursive: true, force: true });
+    execFileSync("tar", ["-C", base, "-xzpf", backup]);
+
+    await start();
+    expect((await peek("backed-up")).headers.get("location")).toBe("https://example.com/backed-up");
+    expect(await totals("backed-up")).toEqual(saved);
     await stop();
   }, 420_000);
 });
