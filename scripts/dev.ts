@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startRedisGateway } from "../selfhost/redis-rest-gateway";
-import { generateSecret } from "../selfhost/secrets";
+import { loadOrCreateSecrets } from "../selfhost/secrets";
 import { ensureDebianPackages, onPath } from "../selfhost/services/ensure-packages";
 import { startPglite } from "../selfhost/services/pglite";
 import { startRedis } from "../selfhost/services/redis";
@@ -18,17 +18,19 @@ import { migrateDatabase } from "./migrate";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PORT = Number(process.env.PORT ?? 8787);
-const ADMIN_TOKEN = process.env.ADMIN_TOKEN ?? "dev-admin-token";
-const GATEWAY_TOKEN = "dev-gateway-token";
 
 ensureDebianPackages([{ pkg: "redis-server", present: () => onPath("redis-server") }]);
 mkdirSync(`${ROOT}.dev`, { recursive: true });
+// Generated once into .dev/secrets.json like the runner's, so no token is the same on two machines.
+const secrets = loadOrCreateSecrets(`${ROOT}.dev`);
+const ADMIN_TOKEN = secrets.adminToken;
+const GATEWAY_TOKEN = secrets.internalToken;
 
 const redis = await startRedis({ dir: `${ROOT}.dev/redis`, persist: true });
 const gateway = await startRedisGateway({ redisUrl: redis.url, token: GATEWAY_TOKEN });
 const pglite = process.env.DATABASE_URL ? null : await startPglite({ dataDir: `${ROOT}.dev/pglite` });
 const databaseUrl = process.env.DATABASE_URL ?? (pglite as NonNullable<typeof pglite>).url;
-const wsProxy = await startWsProxy({ target: postgresAddress(databaseUrl), token: generateSecret() });
+const wsProxy = await startWsProxy({ target: postgresAddress(databaseUrl), token: secrets.internalToken });
 await migrateDatabase(databaseUrl);
 
 const vars = [
@@ -37,7 +39,7 @@ const vars = [
   `UPSTASH_REDIS_REST_URL=${gateway.url}`,
   `UPSTASH_REDIS_REST_TOKEN=${GATEWAY_TOKEN}`,
   `ADMIN_TOKEN=${ADMIN_TOKEN}`,
-  "VISITOR_SALT=dev-salt",
+  `VISITOR_SALT=${secrets.visitorSalt}`,
 ].join("\n");
 // wrangler reads .dev.vars beside each config; both are git-ignored.
 writeFileSync(`${ROOT}.dev.vars`, `${vars}\n`);
