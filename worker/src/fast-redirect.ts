@@ -1,7 +1,7 @@
 import { isValidSlug } from "@shared/links/slug";
 import type { Env } from "./env";
-import { errorResponse } from "./middleware/errors";
-import { recordAnswer } from "./middleware/measure";
+import { recordAnswer } from "./metrics";
+import { errorResponse } from "./problem-response";
 import { serveRedirect } from "./routes/redirect";
 
 /**

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { countRequest, observeRedirect, type RouteGroup } from "../metrics";
+import { type RouteGroup, recordAnswer } from "../metrics";
 
 /** The route group of a path, from its first segment only: no per-request label building. */
 function routeGroup(path: string): RouteGroup {
@@ -19,9 +19,3 @@ export const measure = (): MiddlewareHandler => async (c, next) => {
   await next();
   recordAnswer(routeGroup(c.req.path), c.res.status, start);
 };
-
-/** Counts one answered request and, for redirects, its time since `start` (performance.now()). */
-export function recordAnswer(group: RouteGroup, status: number, start: number): void {
-  countRequest(group, status);
-  if (group === "redirect") observeRedirect.observe((performance.now() - start) / 1000);
-}
