@@ -11,7 +11,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { links } from "./routes/links";
-import { redirect } from "./routes/redirect";
+import { redirectRoute } from "./routes/redirect";
 import { stats } from "./routes/stats";
 
 /** Enough for a bulk request of 100 links with long URLs; anything larger is refused before parsing. */
@@ -49,7 +49,7 @@ export function createApp() {
     name: "X-Api-Key",
   });
   // Last: any single segment not matched above is a slug.
-  app.route("/", redirect);
+  app.route("/", redirectRoute);
   app.onError(onError);
   app.notFound(onNotFound);
   return app;

@@ -1,6 +1,6 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
-import { answerRedirect, redirectSlug } from "./fast-redirect";
+import { fastPathRedirect, redirectSlug } from "./fast-redirect";
 
 const app = createApp();
 
@@ -8,6 +8,6 @@ export default {
   fetch(req, env, ctx) {
     // Redirects, the hot path, skip the router; everything else is Hono's.
     const slug = redirectSlug(req.method, req.url);
-    return slug === null ? app.fetch(req, env, ctx) : answerRedirect(req, env, ctx, slug);
+    return slug === null ? app.fetch(req, env, ctx) : fastPathRedirect(req, env, ctx, slug);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,120 @@
+import type { ClickCounter } from "@shared/ports";
+import { notFound, ProblemError } from "@shared/problem";
+import type { Env } from "../env";
+import { clickUnrecorded, queueSendFailure, redisFailure } from "../metrics";
+import { errorResponse } from "../problem-response";
+import { type Runtime, runtimeFor } from "../runtime";
+import { buildClickEvent, type ClickFacts, clientIp, clientIpHeader } from "../services/click-event";
+import { type Background, resolveLink } from "../services/resolve-link";
+import { type ClickCount, decideRedirect, type FinalDecision } from "./decide";
+import { type RequestFacts, requestFacts } from "./request-facts";
+
+/** Edits must take effect: browsers and shared caches revalidate every redirect. */
+const CACHE_CONTROL = "private, max-age=0, no-cache";
+
+/**
+ * Answers `GET|HEAD /<slug>` for a valid slug: the I/O around decideRedirect. At most one
+ * KV read (none when this isolate has the record); the Redis counter is awaited only for
+ * links with a click limit; the click event leaves in waitUntil. Errors are answered as
+ * problem+json (404, 410, 503, 500), never thrown; HEAD gets GET's status and headers.
+ *
+ * @example return answerRedirect(req, env, ctx, slug);
+ */
+export async function answerRedirect(
+  req: Request,
+  env: Env,
+  ctx: Background,
+  slug: string,
+): Promise<Response> {
+  try {
+    const rt = runtimeFor(env);
+    const link = await resolveLink(rt, env, ctx, slug);
+    const request = requestFacts(req, rt.config.countryHeader);
+    const now = Date.now();
+    let decision = decideRedirect(link, request, now);
+    if (decision.kind === "count") {
+      decision = decideRedirect(link, request, now, await countClick(rt.counter, decision));
+    }
+    if (decision.kind !== "redirect") return problemAnswer(req, problemFor(decision));
+    // Without a salt the visitor hash would be guessable; the link still redirects (a redirect
+    // service keeps redirecting), the click is not recorded, and /ready names the missing secret.
+    const salt = env.VISITOR_SALT;
+    if (decision.click && !salt) clickUnrecorded.noVisitorSalt.inc();
+    else if (decision.click && salt) {
+      ctx.waitUntil(sendClick(rt, clickFacts(req, rt, request, decision, slug, now), salt));
+    }
+    return new Response(null, {
+      status: decision.status,
+      headers: { Location: decision.location, "Cache-Control": CACHE_CONTROL },
+    });
+  } catch (err) {
+    return problemAnswer(req, err);
+  }
+}
+
+function problemFor(decision: Exclude<FinalDecision, { kind: "redirect" }>): ProblemError {
+  if (decision.kind === "not-found") return notFound("no link with this slug");
+  const detail =
+    decision.reason === "expired" ? "the link has expired" : "the link has reached its click limit";
+  return new ProblemError(410, "link-gone", "Link no longer available", { detail });
+}
+
+/** The problem for `err`, with no body for HEAD (as Hono answers HEAD). The path is read only here. */
+function problemAnswer(req: Request, err: unknown): Response {
+  const res = errorResponse(err, req.method, new URL(req.url).pathname);
+  return req.method === "HEAD" ? new Response(null, res) : res;
+}
+
+/** What the click event is made of, read from headers without parsing. */
+function clickFacts(
+  req: Request,
+  rt: Runtime,
+  request: RequestFacts,
+  decision: Extract<FinalDecision, { kind: "redirect" }>,
+  slug: string,
+  now: number,
+): ClickFacts {
+  const headers = req.headers;
+  return {
+    requestId: rt.config.trustRequestId ? headers.get("x-request-id") : null,
+    linkId: decision.linkId,
+    slug,
+    ts: now,
+    ip: clientIp(headers, clientIpHeader(req, rt.config.clientIpHeader)),
+    country: request.country,
+    referrer: headers.get("referer"),
+    userAgent: headers.get("user-agent"),
+    counted: decision.counted,
+  };
+}
+
+/**
+ * Builds and sends the click; never rejects and never throws, so no failure of it can
+ * turn the redirect into a 500 (an async function turns a synchronous throw into the
+ * rejection caught here).
+ */
+async function sendClick(rt: Runtime, facts: ClickFacts, salt: string): Promise<void> {
+  try {
+    await rt.clicks.send(buildClickEvent(facts, salt));
+  } catch (err) {
+    queueSendFailure.inc();
+    console.error("click event not queued", err);
+  }
+}
+
+/**
+ * The only Redis call a redirect may await: an increment for a click, a read for HEAD.
+ * Fails open (null) when Redis is slow or down.
+ */
+async function countClick(
+  counter: ClickCounter,
+  ask: { linkId: number; increment: boolean },
+): Promise<ClickCount> {
+  try {
+    const clicks = ask.increment ? await counter.increment(ask.linkId) : await counter.current(ask.linkId);
+    return { clicks };
+  } catch {
+    redisFailure.clickLimit.inc();
+    return { clicks: null };
+  }
+}
