@@ -8,7 +8,8 @@
  * a connection was free to send it (no coordinated omission, as in wrk2).
  *
  * Raw keep-alive sockets and a minimal HTTP/1.1 reader keep the generator's own cost low.
- * Prints one JSON line. Usage: tsx bench/paced-load.ts <url> <rate> <seconds> [connections]
+ * Prints one JSON line. Usage: tsx bench/paced-load.ts <url> <rate> <seconds> [connections];
+ * a `*` in the url's path is replaced by a new random slug on each request.
  */
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -29,9 +30,10 @@ const TIMEOUT_MS = 10_000;
 type Conn = { socket: Socket; busy: boolean; due: number; buf: Buffer; closing: boolean };
 
 function runPaced(url: URL, rate: number, seconds: number, connections = 64): Promise<PacedResult> {
-  const request = Buffer.from(
-    `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: Mozilla/5.0 bench\r\n\r\n`,
-  );
+  const text = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: Mozilla/5.0 bench\r\n\r\n`;
+  const fixed = Buffer.from(text);
+  // A `*` in the path becomes a new random slug on each request: a flood of never-seen slugs.
+  const request = url.pathname.includes("*") ? () => text.replace("*", randomSlug()) : () => fixed;
   const total = Math.round(rate * seconds);
   const latencies = new Float64Array(total);
   const byStatus: Record<string, number> = {};
@@ -135,7 +137,7 @@ function runPaced(url: URL, rate: number, seconds: number, connections = 64): Pr
         const c = idle.pop() as Conn;
         c.busy = true;
         c.due = dueAt(sent++);
-        c.socket.write(request);
+        c.socket.write(request());
       }
       if (connected < connections) return;
       if (sent < total) timer = setTimeout(tick, Math.max(0, dueAt(sent) - now));
@@ -180,6 +182,14 @@ function readResponse(c: Conn): number {
   if (c.buf.length < bodyEnd) return 0;
   c.buf = c.buf.subarray(bodyEnd);
   return status;
+}
+
+const SLUG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/** 7 base62 characters, the shape of the service's own random slugs. */
+function randomSlug(): string {
+  let slug = "";
+  for (let i = 0; i < 7; i++) slug += SLUG_ALPHABET[Math.floor(Math.random() * 62)];
+  return slug;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -6,7 +6,6 @@
  * bursts). Checks that every redirect answered became a stored click. Prints a table,
  * writes docs/benchmarks.md.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -17,100 +16,20 @@ import { freePort } from "../selfhost/services/free-port";
 import { workerd } from "../selfhost/services/workerd";
 import { V8_FLAGS } from "../selfhost/workerd-config";
 import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
-import type { PacedResult } from "./paced-load";
+import { withCpu } from "./cpu-time";
+import { CONNECTIONS, measure, paced, type Row, SECONDS } from "./load-runs";
 import { machine, table, writeSection } from "./report";
+import {
+  type EdgeRun,
+  probedFlood,
+  unknownSlugRun,
+  unknownSlugSection,
+  unknownSlugUrl,
+} from "./unknown-slugs";
 
-const AUTOCANNON = fileURLToPath(new URL("../node_modules/.bin/autocannon", import.meta.url));
-const PACED = fileURLToPath(new URL("paced-load.ts", import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-/** BENCH_QUICK=1: only the baseline and one replica, nothing written. */
+/** BENCH_QUICK=1: only the baseline and one replica (real link and never-seen slugs), nothing written. */
 const QUICK = process.env.BENCH_QUICK === "1";
 const RAMP = (process.env.BENCH_RAMP ?? "1000,2000,3000,4000,6000,8000,10000").split(",").map(Number);
-
-type Row = {
-  name: string;
-  offered: string;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  errors: number;
-  non3xx: number;
-  redirects: number;
-};
-
-/**
- * One run of autocannon in a process of its own, so the load generator does not share
- * an event loop with the cluster's Node services (gateway, KV service, broker, proxy).
- */
-function measure(name: string, url: string, rate?: number, seconds = SECONDS): Promise<Row> {
-  process.stdout.write(`  ${name} (${rate ? `${rate} req/s offered` : "max"}, ${seconds}s)…\n`);
-  const args = [
-    "-j",
-    "-c",
-    String(CONNECTIONS),
-    "-d",
-    String(seconds),
-    "-t",
-    "10",
-    "-H",
-    "user-agent=Mozilla/5.0 bench",
-  ];
-  if (rate) args.push("-R", String(rate));
-  return new Promise((resolve, reject) => {
-    execFile(AUTOCANNON, [...args, url], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
-      if (err) return reject(err);
-      const r = JSON.parse(stdout) as {
-        requests: { average: number };
-        latency: { p50: number; p97_5: number; p99: number };
-        errors: number;
-        timeouts: number;
-        "1xx": number;
-        "2xx": number;
-        "4xx": number;
-        "5xx": number;
-      };
-      resolve({
-        name,
-        offered: rate ? String(rate) : "max",
-        rps: Math.round(r.requests.average),
-        p50: r.latency.p50,
-        p95: r.latency.p97_5,
-        p99: r.latency.p99,
-        errors: r.errors + r.timeouts,
-        non3xx: r["1xx"] + r["2xx"] + r["4xx"] + r["5xx"],
-        redirects: (r as unknown as { "3xx": number })["3xx"],
-      });
-    });
-  });
-}
-
-/** One open-loop run at `rate` req/s (bench/paced-load.ts) in a process of its own. */
-function paced(name: string, url: string, rate: number, seconds = 5): Promise<Row> {
-  process.stdout.write(`  ${name} (${rate} req/s offered, paced, ${seconds}s)…\n`);
-  const args = ["--import", "tsx", PACED, url, String(rate), String(seconds)];
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 1024 * 1024 }, (err, stdout) => {
-      if (err) return reject(err);
-      const r = JSON.parse(stdout) as PacedResult;
-      const redirects = Object.entries(r.byStatus)
-        .filter(([status]) => status.startsWith("3"))
-        .reduce((n, [, count]) => n + count, 0);
-      resolve({
-        name,
-        offered: String(rate),
-        rps: r.rps,
-        p50: r.latencyMs.p50,
-        p95: r.latencyMs.p95,
-        p99: r.latencyMs.p99,
-        errors: r.errors + r.timeouts,
-        non3xx: r.completed - redirects,
-        redirects,
-      });
-    });
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), "bench-"));
 console.log("starting the self-hosted cluster and the constant-302 baseline…");
@@ -132,13 +51,9 @@ const config :Workerd.Config = (
 await baseline.start();
 
 try {
-  const slug = `bench-${crypto.randomUUID().slice(0, 8)}`;
-  const created = await fetch(`${cluster.lbUrl}/api/v1/links`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ url: "https://example.com/bench", slug }),
-  });
-  if (created.status !== 201) throw new Error(`could not create the bench link: ${created.status}`);
+  const slug = await createLink("bench");
+  // A second link, probed while floods run at the first one or at unknown slugs.
+  const probeSlug = await createLink("probe");
   const replica = cluster.replicas[0] as (typeof cluster.replicas)[number];
   const replicaUrl = `${replica.url}/${slug}`;
   const warm = await measure("warm-up", replicaUrl, undefined, 2);
@@ -153,7 +68,12 @@ try {
     );
   }
   const base = await measure("(a) baseline: constant 302, workerd", `${baseline.url}/`);
-  const one = await measure("(b) one replica, direct", replicaUrl);
+  const replicaPid = [replica.pid as number];
+  const oneRun = await edgeRun(replicaPid, () => measure("(b) one replica, direct", replicaUrl));
+  const one = oneRun.row;
+  const oneUnknown = await unknownSlugRun(cluster, replicaPid, () =>
+    measure("(b) one replica, never-seen slugs", unknownSlugUrl(replica.url)),
+  );
   const base2k = QUICK ? undefined : await paced("(a) baseline at 2k", `${baseline.url}/`, 2000);
   const one2k = QUICK ? undefined : await paced("(b) one replica at 2k", replicaUrl, 2000);
   if (pinned) pin(processTree(process.pid), allCpus());
@@ -161,27 +81,67 @@ try {
   if (!base2k || !one2k) {
     // A quick look while changing the hot path: (a) and (b) only, docs left as they are.
     console.log(`\none replica: ${one.rps} req/s = ${ratio(one, base)}× the baseline (${base.rps} req/s)`);
+    console.log(
+      `never-seen slugs: ${oneUnknown.row.rps} req/s = ${ratio(oneUnknown.row, one)}× its redirects; replica CPU ${oneUnknown.edgeCpu.toFixed(2)} s for ${oneUnknown.row.notFound} 404s, ${oneRun.edgeCpu.toFixed(2)} s for ${one.redirects} redirects; ${oneUnknown.postgresConnections} Postgres connections`,
+    );
   } else {
     const baseShared = pinned ? await measure("(a) baseline, all cores shared", `${baseline.url}/`) : base;
     const oneShared = pinned ? await measure("(b) one replica, all cores shared", replicaUrl) : one;
-    const lb = await measure("(c) three replicas through nginx", `${cluster.lbUrl}/${slug}`);
+    const replicaPids = cluster.replicas.map((r) => r.pid as number);
+    const lbRun = await edgeRun(replicaPids, () =>
+      measure("(c) three replicas through nginx", `${cluster.lbUrl}/${slug}`),
+    );
+    const lb = lbRun.row;
+    const lbUnknown = await unknownSlugRun(cluster, replicaPids, () =>
+      measure("(c) three replicas through nginx, never-seen slugs", unknownSlugUrl(cluster.lbUrl)),
+    );
+    const probeUrl = `${cluster.lbUrl}/${probeSlug}`;
+    const floods = [
+      await probedFlood("real-link flood", `${cluster.lbUrl}/${slug}`, "redirect", probeUrl),
+      await probedFlood("never-seen-slug flood", unknownSlugUrl(cluster.lbUrl, true), "404", probeUrl),
+    ];
     const ramp: Row[] = [];
     for (const rate of RAMP)
       ramp.push(await paced("(d) ramp through nginx", `${cluster.lbUrl}/${slug}`, rate));
 
     // Every redirect answered must become a stored click: wait for the pipeline to drain.
-    const answered = [warm, one, ...(pinned ? [oneShared] : []), lb, one2k, ...ramp].reduce(
-      (n, r) => n + r.redirects,
+    const answered = [warm, one, ...(pinned ? [oneShared] : []), lb, one2k, floods[0]?.flood, ...ramp].reduce(
+      (n, r) => n + (r?.redirects ?? 0),
       0,
     );
     const stored = await storedClicks(cluster.databaseUrl, slug, answered);
     const dropped = cluster.replicas.reduce((n, r) => n + r.clicks.dropped, 0);
     report({ pinned, base, one, baseShared, oneShared, lb, base2k, one2k, ramp, answered, stored, dropped });
+    const unknown = unknownSlugSection(
+      [
+        { ...oneUnknown, redirects: oneRun },
+        { ...lbUnknown, redirects: lbRun },
+      ],
+      floods,
+    );
+    console.log(`${unknown.tables}\n`);
+    writeSection("unknown-slugs", unknown.markdown);
   }
 } finally {
   await baseline.stop();
   await cluster.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+async function edgeRun(pids: number[], load: () => Promise<Row>): Promise<EdgeRun> {
+  const { result: row, cpu: edgeCpu } = await withCpu(pids, load);
+  return { row, edgeCpu };
+}
+
+async function createLink(prefix: string): Promise<string> {
+  const slug = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+  const created = await fetch(`${cluster.lbUrl}/api/v1/links`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ url: `https://example.com/${prefix}`, slug }),
+  });
+  if (created.status !== 201) throw new Error(`could not create the ${prefix} link: ${created.status}`);
+  return slug;
 }
 
 /** Waits until the clicks of `slug` stop growing (or reach `expected`), and returns their count. */
