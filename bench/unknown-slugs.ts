@@ -11,10 +11,16 @@ import { table } from "./report";
 /** A load and the CPU seconds the edge replicas it reached used meanwhile. */
 export type EdgeRun = { row: Row; edgeCpu: number };
 /**
- * A never-seen-slug run beside the real-link run on the same path. `postgresConnections`
- * is null when the click pipeline was still busy, so the count would not be the flood's.
+ * A never-seen-slug run beside the real-link run on the same path. `edgeQueries`: the
+ * Postgres queries the replicas report (edge_kv_miss_fallback_total); `postgresConnections`:
+ * what the proxy saw, null when the click pipeline was still busy (then the aggregator's
+ * writes would be counted too).
  */
-export type UnknownRow = EdgeRun & { redirects: EdgeRun; postgresConnections: number | null };
+export type UnknownRow = EdgeRun & {
+  redirects: EdgeRun;
+  edgeQueries: number;
+  postgresConnections: number | null;
+};
 export type ProbedFlood = { name: string; flood: Row; unexpected: number; probe: Row };
 
 export const PROBE_RATE = 100;
@@ -29,11 +35,29 @@ export async function unknownSlugRun(
   cluster: Cluster,
   edgePids: number[],
   load: () => Promise<Row>,
-): Promise<EdgeRun & { postgresConnections: number | null }> {
+): Promise<Omit<UnknownRow, "redirects">> {
   const drained = await pipelineDrained(cluster);
-  const before = cluster.wsProxy.requested;
+  const before = { connections: cluster.wsProxy.requested, queries: await edgeQueries(cluster) };
   const { result: row, cpu: edgeCpu } = await withCpu(edgePids, load);
-  return { row, edgeCpu, postgresConnections: drained ? cluster.wsProxy.requested - before : null };
+  return {
+    row,
+    edgeCpu,
+    edgeQueries: (await edgeQueries(cluster)) - before.queries,
+    postgresConnections: drained ? cluster.wsProxy.requested - before.connections : null,
+  };
+}
+
+/** Postgres queries the KV-miss fallback of every replica has made so far, from their /metrics. */
+async function edgeQueries(cluster: Cluster): Promise<number> {
+  let total = 0;
+  for (const replica of cluster.replicas) {
+    const text = await (await fetch(`${replica.url}/metrics`)).text();
+    for (const m of text.matchAll(
+      /^edge_kv_miss_fallback_total\{outcome="(found|not_found|failed)"\} (\d+)$/gm,
+    ))
+      total += Number(m[2]);
+  }
+  return total;
 }
 
 async function pipelineDrained(cluster: Cluster, timeoutMs = 60_000): Promise<boolean> {
@@ -92,9 +116,10 @@ export function unknownSlugSection(
       "answers other than 404",
       "× redirects, same path",
       "edge CPU-µs per 404 (per redirect)",
-      "Postgres connections per 404",
+      "Postgres queries (edge) / 404s",
+      "Postgres connections (proxy)",
     ],
-    rows.map(({ row, edgeCpu, redirects, postgresConnections }) => [
+    rows.map(({ row, edgeCpu, redirects, edgeQueries, postgresConnections }) => [
       row.name,
       row.rps,
       row.p50,
@@ -103,9 +128,8 @@ export function unknownSlugSection(
       row.errors + row.non3xx + row.redirects - row.notFound,
       `**${ratio(row, redirects.row)}** (${redirects.row.rps} req/s)`,
       `${cpuMicros({ row, edgeCpu })} (${cpuMicros(redirects)})`,
-      postgresConnections === null
-        ? "n/a (pipeline busy)"
-        : `${postgresConnections} / ${row.notFound} = ${(postgresConnections / Math.max(1, row.notFound)).toFixed(4)}`,
+      `${edgeQueries} / ${row.notFound}`,
+      postgresConnections ?? "n/a (click pipeline busy)",
     ]),
   );
   const probes = table(
@@ -140,9 +164,11 @@ real-link flood (${(unknown.probe.p99 - real.probe.p99).toFixed(2)} ms apart; th
 Same run and machine as the redirect table above. Every request of a never-seen-slug row asks for a slug nobody
 created: autocannon's \`-I\` ids (34 characters of the slug alphabet) in the throughput rows, 7 random base62
 characters (the shape of the service's own slugs) in the paced flood. The one-replica row is pinned like (b); "×
-redirects" compares with the real-link row on the same path ((b) or (c)). Postgres connections are those the Neon
-WebSocket proxy was asked for during the row, counted once the click pipeline had drained (every Postgres query, the
-edge's or the aggregator's, opens one). The self-hosted edge runs with \`KV_MISS_FALLBACK=none\` (docs/decisions.md).
+redirects" compares with the real-link row on the same path ((b) or (c)); edge CPU is the replicas' own (from
+\`/proc\`, so other load on the machine does not change it much). Postgres queries are the replicas' own count
+(\`edge_kv_miss_fallback_total\`); connections are those the Neon WebSocket proxy was asked for during the row, counted
+only once the click pipeline had drained (every Postgres query, the edge's or the aggregator's, opens one). The
+self-hosted edge runs with \`KV_MISS_FALLBACK=none\` (docs/decisions.md).
 
 ${tables}
 
