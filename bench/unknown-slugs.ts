@@ -161,10 +161,10 @@ real-link flood (${(unknown.probe.p99 - real.probe.p99).toFixed(2)} ms apart; th
       : "";
   const markdown = `## Unknown slugs (${new Date().toISOString().slice(0, 10)})
 
-Same run and machine as the redirect table above. Every request of a never-seen-slug row asks for a slug nobody
-created: autocannon's \`-I\` ids (34 characters of the slug alphabet) in the throughput rows, 7 random base62
-characters (the shape of the service's own slugs) in the paced flood. The one-replica row is pinned like (b); "×
-redirects" compares with the real-link row on the same path ((b) or (c)); edge CPU is the replicas' own (from
+Every request of a never-seen-slug row asks for a slug nobody created: autocannon's \`-I\` ids (34 characters of the
+slug alphabet) in the throughput rows, 7 random base62 characters (the shape of the service's own slugs) in the paced
+flood. The one-replica row is pinned like (b); "× redirects" compares with the real-link row of the same run on the
+same path ((b) or (c); its req/s and edge CPU in parentheses); edge CPU is the replicas' own (from
 \`/proc\`, so other load on the machine does not change it much). Postgres queries are the replicas' own count
 (\`edge_kv_miss_fallback_total\`); connections are those the Neon WebSocket proxy was asked for during the row, counted
 only once the click pipeline had drained (every Postgres query, the edge's or the aggregator's, opens one). The
