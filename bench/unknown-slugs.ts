@@ -51,11 +51,18 @@ export async function unknownSlugRun(
 async function edgeQueries(cluster: Cluster): Promise<number> {
   let total = 0;
   for (const replica of cluster.replicas) {
-    const text = await (await fetch(`${replica.url}/metrics`)).text();
-    for (const m of text.matchAll(
-      /^edge_kv_miss_fallback_total\{outcome="(found|not_found|failed)"\} (\d+)$/gm,
-    ))
-      total += Number(m[2]);
+    const res = await fetch(`${replica.url}/metrics`, {
+      headers: { Authorization: `Bearer ${cluster.secrets.metricsToken}` },
+    });
+    const counts = [
+      ...(await res.text()).matchAll(
+        /^edge_kv_miss_fallback_total\{outcome="(found|not_found|failed)"\} (\d+)$/gm,
+      ),
+    ];
+    // Never a silent 0: a refused scrape or a renamed metric stops the bench.
+    if (counts.length !== 3)
+      throw new Error(`no fallback counts from ${replica.url}/metrics (${res.status})`);
+    for (const m of counts) total += Number(m[2]);
   }
   return total;
 }
