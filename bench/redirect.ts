@@ -6,7 +6,7 @@
  * bursts). Checks that every redirect answered became a stored click. Prints a table,
  * writes docs/benchmarks.md.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,8 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const RAMP = (process.env.BENCH_RAMP ?? "1000,2000,3000,4000,6000,8000,10000").split(",").map(Number);
 
 const dir = mkdtempSync(join(tmpdir(), "bench-"));
+// mkdtemp makes it 0700: as root, Postgres runs as its own user and must pass through to the cluster's data.
+chmodSync(dir, 0o711);
 console.log("starting the self-hosted cluster and the constant-302 baseline…");
 console.log("Postgres durability is OFF for this bench (fsync, synchronous_commit, full_page_writes)");
 const cluster = await startCluster({
