@@ -2,9 +2,15 @@ import { COUNTER_MUTATIONS } from "./counters";
 import { OWNER_MUTATIONS } from "./owners";
 import { REDIRECT_MUTATIONS } from "./redirect";
 import type { Mutation } from "./types";
+import { URL_MUTATIONS } from "./urls";
 
 /** Every planted bug `npm run test:mutation` tries (scripts/mutation-test.ts). */
-export const MUTATIONS: Mutation[] = [...REDIRECT_MUTATIONS, ...COUNTER_MUTATIONS, ...OWNER_MUTATIONS];
+export const MUTATIONS: Mutation[] = [
+  ...URL_MUTATIONS,
+  ...OWNER_MUTATIONS,
+  ...REDIRECT_MUTATIONS,
+  ...COUNTER_MUTATIONS,
+];
 
 /**
  * The run fails below this share of mutants killed. Measured: see docs/testing.md. A new
