@@ -8,6 +8,7 @@
  *   npm run test:mutation                        # every mutation, after a baseline run
  *   npm run test:mutation -- --only id1,id2      # some of them
  *   npm run test:mutation -- --list              # what there is
+ *   npm run test:mutation -- --check             # only that every mutation still applies (seconds)
  *
  * The working tree is never touched: an interrupted run leaves at most a directory in $TMPDIR.
  */
@@ -38,7 +39,12 @@ type Verdict = "killed" | "survived" | "timeout" | "error" | "stale";
 type Outcome = { mutation: Mutation; verdict: Verdict; seconds: number; detail: string };
 
 const { values } = parseArgs({
-  options: { only: { type: "string" }, list: { type: "boolean" }, "no-baseline": { type: "boolean" } },
+  options: {
+    only: { type: "string" },
+    list: { type: "boolean" },
+    check: { type: "boolean" },
+    "no-baseline": { type: "boolean" },
+  },
 });
 
 const wanted = values.only?.split(",").map((s) => s.trim());
@@ -113,20 +119,28 @@ async function runTests(cwd: string, files: string[]): Promise<TestRun> {
     if (existsSync(report)) {
       const json = JSON.parse(readFileSync(report, "utf8")) as {
         numPassedTests: number;
-        testResults: Array<{ name: string; assertionResults: Array<{ fullName: string; status: string }> }>;
+        testResults: Array<{
+          name: string;
+          assertionResults: Array<{ fullName: string; status: string; failureMessages?: string[] }>;
+        }>;
       };
       total.passed += json.numPassedTests;
       for (const file of json.testResults)
         for (const t of file.assertionResults)
-          if (t.status === "failed") total.failed.push(`${file.name.replace(`${cwd}/`, "")} > ${t.fullName}`);
+          if (t.status === "failed") {
+            // The first line of the failure shows whether an assertion caught the bug or the mutant merely broke.
+            const why = (t.failureMessages?.[0] ?? "").split("\n")[0]?.slice(0, 160);
+            total.failed.push(`${file.name.replace(`${cwd}/`, "")} > ${t.fullName}\n         ${why}`);
+          }
     }
     if (total.timedOut || total.failed.length > 0) break;
   }
   return total;
 }
 
-function apply(scratch: string, m: Mutation): string | null {
-  const path = join(scratch, m.file);
+/** Plants `m` in the tree at `root`; returns why it cannot, or null. */
+function apply(root: string, m: Mutation): string | null {
+  const path = join(root, m.file);
   if (!existsSync(path)) return `${m.file} does not exist`;
   const source = readFileSync(path, "utf8");
   const at = source.indexOf(m.search);
@@ -197,6 +211,19 @@ async function main(scratch: string): Promise<number> {
   if (broken.length > 0)
     console.error(`fix or update these mutations: ${broken.map((o) => o.mutation.id).join(", ")}`);
   return score < SCORE_FLOOR || broken.length > 0 ? 1 : 0;
+}
+
+if (values.check) {
+  // Counts each search text in the working tree; plants nothing.
+  const stale = mutations.flatMap((m) => {
+    const path = join(ROOT, m.file);
+    const source = existsSync(path) ? readFileSync(path, "utf8") : "";
+    const count = source.split(m.search).length - 1;
+    return count === 1 ? [] : [`${m.id}: search text found ${count} times in ${m.file}`];
+  });
+  for (const line of stale) console.error(line);
+  console.log(`${mutations.length - stale.length} of ${mutations.length} mutations apply`);
+  process.exit(stale.length > 0 ? 1 : 0);
 }
 
 const scratch = copyTree();
