@@ -12,24 +12,15 @@
  *
  * The working tree is never touched: an interrupted run leaves at most a directory in $TMPDIR.
  */
-import { spawn, spawnSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { MUTATIONS, SCORE_FLOOR } from "../test/mutations";
 import type { Mutation } from "../test/mutations/types";
+import { plant, whyStale } from "./mutation/plant";
+import { copyTree } from "./mutation/scratch-tree";
+import { killRunning, runTests } from "./mutation/vitest-run";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** A mutant whose tests have not finished by then counts as killed (it hangs the suite). */
@@ -59,106 +50,16 @@ if (values.list) {
   process.exit(0);
 }
 
-/** The pure lane has no global setup (no servers, no bundling): seconds instead of tens of seconds. */
-const isUnitTest = (file: string) =>
-  /^(src|worker\/src|aggregator\/src)\//.test(file) && !file.endsWith(".integration.test.ts");
-
-/** Tracked and untracked-but-not-ignored files, so uncommitted work is what gets mutated. */
-function copyTree(): string {
-  const scratch = mkdtempSync(join(tmpdir(), "mutation-"));
-  const listed = spawnSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
-  for (const file of listed.stdout.split("\0").filter(Boolean)) {
-    if (!existsSync(join(ROOT, file))) continue; // deleted but not yet staged
-    mkdirSync(dirname(join(scratch, file)), { recursive: true });
-    cpSync(join(ROOT, file), join(scratch, file));
-  }
-  symlinkSync(realpathSync(join(ROOT, "node_modules")), join(scratch, "node_modules"));
-  return scratch;
-}
-
-/** The vitest run in progress, killed with its process group on Ctrl-C. */
-let running: ReturnType<typeof spawn> | undefined;
-
-type TestRun = { code: number | null; timedOut: boolean; failed: string[]; passed: number; log: string };
-
-/** Runs vitest on `files` in `cwd`, one lane at a time, and reads its JSON report. */
-async function runTests(cwd: string, files: string[]): Promise<TestRun> {
-  const lanes = [files.filter(isUnitTest), files.filter((f) => !isUnitTest(f))].filter((l) => l.length > 0);
-  const total: TestRun = { code: 0, timedOut: false, failed: [], passed: 0, log: "" };
-  for (const lane of lanes) {
-    const report = join(cwd, ".mutation-report.json");
-    rmSync(report, { force: true });
-    const config = isUnitTest(lane[0] as string) ? ["--config", "vitest.unit.config.ts"] : [];
-    const args = [
-      "vitest",
-      "run",
-      ...config,
-      ...lane,
-      "--reporter=json",
-      `--outputFile=${report}`,
-      "--bail=1",
-    ];
-    const child = spawn("npx", args, { cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    running = child;
-    let log = "";
-    child.stdout.on("data", (d) => (log += d));
-    child.stderr.on("data", (d) => (log += d));
-    const timer = setTimeout(() => {
-      total.timedOut = true;
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
-    }, MUTANT_TIMEOUT_MS);
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    clearTimeout(timer);
-    running = undefined;
-    total.log += log;
-    if (code !== 0) total.code = code;
-    if (existsSync(report)) {
-      const json = JSON.parse(readFileSync(report, "utf8")) as {
-        numPassedTests: number;
-        testResults: Array<{
-          name: string;
-          assertionResults: Array<{ fullName: string; status: string; failureMessages?: string[] }>;
-        }>;
-      };
-      total.passed += json.numPassedTests;
-      for (const file of json.testResults)
-        for (const t of file.assertionResults)
-          if (t.status === "failed") {
-            // The first line of the failure shows whether an assertion caught the bug or the mutant merely broke.
-            const why = (t.failureMessages?.[0] ?? "").split("\n")[0]?.slice(0, 160);
-            total.failed.push(`${file.name.replace(`${cwd}/`, "")} > ${t.fullName}\n         ${why}`);
-          }
-    }
-    if (total.timedOut || total.failed.length > 0) break;
-  }
-  return total;
-}
-
-/** Plants `m` in the tree at `root`; returns why it cannot, or null. */
-function apply(root: string, m: Mutation): string | null {
-  const path = join(root, m.file);
-  if (!existsSync(path)) return `${m.file} does not exist`;
-  const source = readFileSync(path, "utf8");
-  const at = source.indexOf(m.search);
-  if (at === -1) return `search text not found in ${m.file}`;
-  if (source.indexOf(m.search, at + 1) !== -1) return `search text occurs more than once in ${m.file}`;
-  writeFileSync(path, source.slice(0, at) + m.replace + source.slice(at + m.search.length));
-  return null;
-}
-
+/** Plants one mutation in the scratch tree, runs its tests, and restores the file whatever happens. */
 async function judge(scratch: string, m: Mutation): Promise<Outcome> {
   const started = performance.now();
   const path = join(scratch, m.file);
   const original = existsSync(path) ? readFileSync(path, "utf8") : null;
   const seconds = () => Math.round((performance.now() - started) / 100) / 10;
-  const stale = apply(scratch, m);
+  const stale = plant(scratch, m);
   if (stale) return { mutation: m, verdict: "stale", seconds: seconds(), detail: stale };
   try {
-    const run = await runTests(scratch, m.tests);
+    const run = await runTests(scratch, m.tests, MUTANT_TIMEOUT_MS);
     if (run.timedOut) return { mutation: m, verdict: "timeout", seconds: seconds(), detail: "tests hung" };
     if (run.failed.length > 0)
       return { mutation: m, verdict: "killed", seconds: seconds(), detail: run.failed[0] as string };
@@ -182,7 +83,7 @@ async function main(scratch: string): Promise<number> {
     // Every test file must pass unmutated, or a "killed" would mean nothing.
     const files = [...new Set(mutations.flatMap((m) => m.tests))];
     console.log(`baseline: ${files.length} test files, unmutated`);
-    const base = await runTests(scratch, files);
+    const base = await runTests(scratch, files, MUTANT_TIMEOUT_MS);
     if (base.code !== 0 || base.timedOut) {
       console.error(
         `baseline failed: ${base.failed.join("; ") || base.log.split("\n").slice(-15).join("\n")}`,
@@ -216,19 +117,17 @@ async function main(scratch: string): Promise<number> {
 if (values.check) {
   // Counts each search text in the working tree; plants nothing.
   const stale = mutations.flatMap((m) => {
-    const path = join(ROOT, m.file);
-    const source = existsSync(path) ? readFileSync(path, "utf8") : "";
-    const count = source.split(m.search).length - 1;
-    return count === 1 ? [] : [`${m.id}: search text found ${count} times in ${m.file}`];
+    const why = whyStale(ROOT, m);
+    return why ? [`${m.id}: ${why}`] : [];
   });
   for (const line of stale) console.error(line);
   console.log(`${mutations.length - stale.length} of ${mutations.length} mutations apply`);
   process.exit(stale.length > 0 ? 1 : 0);
 }
 
-const scratch = copyTree();
+const scratch = copyTree(ROOT);
 process.on("SIGINT", () => {
-  if (running?.pid) process.kill(-running.pid, "SIGKILL");
+  killRunning();
   rmSync(scratch, { recursive: true, force: true });
   process.exit(130);
 });
