@@ -11,7 +11,7 @@ export const COUNTER_MUTATIONS: Mutation[] = [
     id: "edge-counter-keyed-by-slug",
     bug: "the edge counts clicks by slug, so a recreated slug inherits the deleted link's count",
     file: "worker/src/routes/redirect.ts",
-    search: "countClick(rt, record.id, isClick)",
+    search: "countClick(rt, fromRecord.id(record), isClick)",
     replace: "countClick(rt, slug, isClick)",
     tests: ["test/redirect.test.ts"],
   },
