@@ -5,8 +5,10 @@
  * Values live in memory and are written through to Redis (key `kv:<name>`, a hash of
  * value and metadata), which persists them; at start the memory is loaded from Redis.
  * Reads never touch Redis, so redirects keep working while Redis is down; writes made
- * meanwhile are kept in memory and flushed to Redis when it returns. Like Cloudflare's
- * KV this is a replica: Postgres has the truth, and the edge falls back to it on a miss.
+ * meanwhile are kept in memory and flushed to Redis when it returns. Postgres has the
+ * truth, and the runner repairs this store from it at start (selfhost/repair.ts); unlike
+ * Cloudflare's KV it is strongly consistent, so the edge answers a miss here with a 404
+ * without asking Postgres (KV_MISS_FALLBACK=none, docs/decisions.md).
  *
  * Every request needs `Authorization: Bearer <token>` (selfhost/internal-auth.ts): a forged
  * `PUT /link:<slug>` would point a short link anywhere. workerd's binding sends it through
