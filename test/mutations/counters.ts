@@ -10,9 +10,9 @@ export const COUNTER_MUTATIONS: Mutation[] = [
   {
     id: "edge-counter-keyed-by-slug",
     bug: "the edge counts clicks by slug, so a recreated slug inherits the deleted link's count",
-    file: "worker/src/routes/redirect.ts",
-    search: "countClick(rt, fromRecord.id(record), isClick)",
-    replace: "countClick(rt, slug, isClick)",
+    file: "worker/src/redirect/answer.ts",
+    search: "await countClick(rt.counter, decision)",
+    replace: "await countClick(rt.counter, { ...decision, linkId: slug })",
     tests: ["test/redirect.test.ts"],
   },
   {
@@ -58,7 +58,7 @@ export const COUNTER_MUTATIONS: Mutation[] = [
   {
     id: "request-id-always-trusted",
     bug: "X-Request-Id becomes the click id without TRUST_REQUEST_ID (clients choose click ids)",
-    file: "worker/src/routes/redirect.ts",
+    file: "worker/src/redirect/answer.ts",
     search: 'requestId: rt.config.trustRequestId ? headers.get("x-request-id") : null,',
     replace: 'requestId: headers.get("x-request-id"),',
     tests: ["test/request-id.test.ts"],
