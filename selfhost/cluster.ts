@@ -244,6 +244,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
       dataDir,
       supervisor,
       lbUrl: nginx.url,
+      nginx,
       adminToken,
       secrets,
       databaseUrl,

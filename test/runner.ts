@@ -78,10 +78,13 @@ export async function startRunner(opts: {
 export const adminTokenOf = (dataDir: string): string =>
   JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")).adminToken;
 
-/** An offset that puts every runner port on a free port, so tests can run beside a real runner. */
+/**
+ * An offset that puts every runner port on a free port, so tests can run beside a real runner. Every port stays
+ * below 32768, where Linux's ephemeral range starts: an outgoing connection could take one there at any time.
+ */
 export async function freeRunnerOffset(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 10_000 + Math.floor(Math.random() * 400) * 100;
+    const offset = 10_000 + Math.floor(Math.random() * 146) * 100;
     const free = await Promise.all(RUNNER_PORTS.map((port) => isFree(port + offset)));
     if (free.every(Boolean)) return offset;
   }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "../selfhost/cluster";
@@ -14,6 +16,8 @@ let db: pg.Pool;
 beforeAll(async () => {
   cluster = await startCluster({ durability: "off-for-tests", replicas: 2 });
   db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
+  // The Postgres kill below ends the pool's idle connections.
+  db.on("error", () => {});
 }, 120_000);
 afterAll(async () => {
   await db?.end();
@@ -82,5 +86,33 @@ describe("supervision", () => {
     }, 30_000).catch(() => -1);
     expect(counted).toBe(served);
     expect(await restarts("aggregator")).toBe(1);
+  }, 60_000);
+
+  it("brings nginx, Redis and Postgres back after kill -9", async () => {
+    const nginxPid = cluster.nginx.pid;
+    process.kill(nginxPid as number, "SIGKILL");
+    await eventually(
+      async () => (cluster.nginx.pid !== nginxPid ? answers(`${cluster.lbUrl}/health`) : undefined),
+      10_000,
+    );
+
+    process.kill(cluster.redis.pid as number, "SIGKILL");
+    const postmaster = Number(
+      readFileSync(join(cluster.dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0],
+    );
+    process.kill(postmaster, "SIGKILL");
+    // A link is written to Postgres and then to the KV service; its redirect counts in Redis (a click limit).
+    const created = await eventually(async () => {
+      const res = await fetch(`${cluster.lbUrl}/api/v1/links`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ url: "https://example.com/back", maxClicks: 5 }),
+      });
+      return res.status === 201 ? ((await res.json()) as { slug: string }) : undefined;
+    }, 30_000);
+    expect((await fetch(`${cluster.lbUrl}/${created.slug}`, { redirect: "manual" })).status).toBe(302);
+    expect(await restarts("nginx")).toBe(1);
+    expect(await restarts("redis")).toBe(1);
+    expect(await restarts("postgres")).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });

@@ -13,8 +13,11 @@ export async function startNginx(opts: { prefix: string; port: number; config: s
 
   const start = async () => {
     if (child && child.exitCode === null && child.signalCode === null) return;
+    // Workers outlive a master killed with -9 and keep the port: end the whole group of the old one.
+    if (child?.pid) killGroup(child.pid);
     const started = spawn("nginx", ["-p", opts.prefix, "-c", conf, "-g", "daemon off;"], {
       stdio: ["ignore", "inherit", "inherit"],
+      detached: true, // its own process group, so its workers can be found by it
     });
     child = started;
     killOnExit(started);
@@ -44,4 +47,12 @@ export async function startNginx(opts: { prefix: string; port: number; config: s
       await exited(running);
     },
   };
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group is gone already
+  }
 }

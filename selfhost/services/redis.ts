@@ -19,6 +19,8 @@ export type RedisServer = {
   dispose(): Promise<void>;
   /** Calls `listener` when the server exits without `stop()` (selfhost/supervisor.ts). */
   onCrash(listener: (reason: string) => void): void;
+  /** The running server's process id (failover tests kill it). */
+  readonly pid: number | undefined;
 };
 
 const READY_TIMEOUT_MS = 10_000;
@@ -98,6 +100,9 @@ export async function startRedis(
     start,
     stop,
     onCrash: (listener) => void crashListeners.push(listener),
+    get pid() {
+      return child?.pid;
+    },
     async dispose() {
       await stop();
       if (temporary) rmSync(dir, { recursive: true, force: true });
