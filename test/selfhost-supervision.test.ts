@@ -62,7 +62,7 @@ describe("supervision", () => {
       headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
       body: JSON.stringify({ url: "https://example.com/agg", slug }),
     });
-    expect(create.status).toBe(201);
+    expect(create.status, await create.clone().text()).toBe(201);
     cluster.aggregator.kill("SIGKILL");
     let served = 0;
     let sentWhileDown = 0;
