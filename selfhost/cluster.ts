@@ -237,6 +237,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
     supervisor.watch("aggregator", aggregator);
     for (const replica of replicas) supervisor.watch(`edge-${replica.index + 1}`, replica);
     supervisor.watch("nginx", nginx);
+    if (prometheus) supervisor.watch("prometheus", prometheus);
     onStop(() => supervisor.close());
 
     return {

@@ -14,7 +14,7 @@ let cluster: Cluster;
 let db: pg.Pool;
 
 beforeAll(async () => {
-  cluster = await startCluster({ durability: "off-for-tests", replicas: 2 });
+  cluster = await startCluster({ durability: "off-for-tests", replicas: 2, prometheus: {} });
   db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
   // The Postgres kill below ends the pool's idle connections.
   db.on("error", () => {});
@@ -88,7 +88,7 @@ describe("supervision", () => {
     expect(await restarts("aggregator")).toBe(1);
   }, 60_000);
 
-  it("brings nginx, Redis and Postgres back after kill -9", async () => {
+  it("brings nginx, Redis, Postgres and Prometheus back after kill -9", async () => {
     const nginxPid = cluster.nginx.pid;
     process.kill(nginxPid as number, "SIGKILL");
     await eventually(
@@ -114,5 +114,14 @@ describe("supervision", () => {
     expect(await restarts("nginx")).toBe(1);
     expect(await restarts("redis")).toBe(1);
     expect(await restarts("postgres")).toBeGreaterThanOrEqual(1);
-  }, 60_000);
+
+    const prometheus = cluster.prometheus as NonNullable<Cluster["prometheus"]>;
+    const prometheusPid = prometheus.pid;
+    process.kill(prometheusPid as number, "SIGKILL");
+    await eventually(
+      async () => (prometheus.pid !== prometheusPid ? answers(`${prometheus.url}/-/ready`) : undefined),
+      30_000,
+    );
+    expect(await restarts("prometheus")).toBe(1);
+  }, 90_000);
 });

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { exited, killOnExit, waitForPort } from "./processes";
+import { waitForPort } from "./processes";
+import { type RestartableChild, restartableChild } from "./restartable";
 
 const ALERTS = fileURLToPath(new URL("../prometheus/alerts.yml", import.meta.url));
 
@@ -17,7 +18,7 @@ export async function startPrometheus(opts: {
   scrapeInterval?: string;
   /** Sent as the bearer token of every scrape: self-hosted /metrics endpoints require it. */
   metricsToken: string;
-}): Promise<{ url: string; stop(): Promise<void> }> {
+}): Promise<RestartableChild & { url: string }> {
   mkdirSync(opts.dir, { recursive: true });
   const tokenPath = join(opts.dir, "metrics-token");
   writeFileSync(tokenPath, opts.metricsToken, { mode: 0o600 });
@@ -31,23 +32,22 @@ export async function startPrometheus(opts: {
   const config = `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nrule_files:\n  - ${JSON.stringify(ALERTS)}\nscrape_configs:\n${jobs}\n`;
   const configPath = join(opts.dir, "prometheus.yml");
   writeFileSync(configPath, config);
-  const child: ChildProcess = spawn(
-    "prometheus",
-    [
-      `--config.file=${configPath}`,
-      `--storage.tsdb.path=${join(opts.dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${opts.port}`,
-      "--log.level=warn",
-    ],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  killOnExit(child);
-  await waitForPort(opts.port, "127.0.0.1", 30_000);
-  return {
-    url: `http://127.0.0.1:${opts.port}`,
-    async stop() {
-      child.kill("SIGTERM");
-      await exited(child);
-    },
-  };
+  const proc = restartableChild({
+    name: "prometheus",
+    spawn: () =>
+      spawn(
+        "prometheus",
+        [
+          `--config.file=${configPath}`,
+          `--storage.tsdb.path=${join(opts.dir, "data")}`,
+          `--web.listen-address=127.0.0.1:${opts.port}`,
+          "--log.level=warn",
+        ],
+        { stdio: ["ignore", "ignore", "inherit"] },
+      ),
+    ready: () => waitForPort(opts.port, "127.0.0.1", 30_000),
+    stopSignal: "SIGTERM",
+  });
+  await proc.start();
+  return Object.assign(proc, { url: `http://127.0.0.1:${opts.port}` });
 }
