@@ -1,11 +1,25 @@
+import { type DatabaseSettings, readDatabaseSettings } from "@shared/db/settings";
+import { missingNames, wholeNumberOr } from "@shared/settings";
 import type { Env } from "./env";
 
-/** Settings read from the environment once per isolate, not per request. */
+/** Settings read from the environment once per isolate, not per request; bindings stay on `env`. */
 export type Config = {
+  database: DatabaseSettings;
+  redis: { url: string; token: string; timeoutMs: number };
+  /** Bootstrap secret with every scope; null: only API keys authenticate. */
+  adminToken: string | null;
+  /** Salt of the daily visitor hash; null: redirects go on, no click is recorded. */
+  visitorSalt: string | null;
+  /** Bearer token /metrics requires; null: /metrics is public. */
+  metricsToken: string | null;
+  healthDetailedPublic: boolean;
+  /** Requests per second of each rate-limit tier (middleware/rate-limit.ts). */
+  rateLimitPerSecond: { strict: number; api: number; key: number };
+  /** "stdout": self-host writes clicks as lines for selfhost/click-shipper.ts; "queue": the CLICKS Queue. */
+  clickSink: "queue" | "stdout";
   kvCacheTtl: number;
   /** Milliseconds an isolate keeps a link record it read; 0 turns the cache off. */
   linkCacheMs: number;
-  redisTimeoutMs: number;
   dbFallbackTimeoutMs: number;
   /** Seconds a slug unknown to KV and Postgres is remembered as missing. */
   negativeCacheSeconds: number;
@@ -27,26 +41,57 @@ export type Config = {
   clientIpHeader: string | null;
   /** The header a trusted proxy sets to the client's country; null: Cloudflare's request.cf only. */
   countryHeader: string | null;
+  /** Required settings that are unset: /ready names them (docs/decisions.md). */
+  missing: readonly string[];
 };
 
 export type KvMissFallback = "postgres" | "none";
 
-const intOr = (raw: string | undefined, fallback: number, min: number): number => {
-  const n = raw === undefined ? Number.NaN : Number.parseInt(raw, 10);
-  return Number.isFinite(n) && n >= min ? n : fallback;
-};
+/**
+ * Without these the worker cannot do its whole job: the API (ADMIN_TOKEN, DATABASE_URL), click limits and
+ * rate limits (Redis), click recording (VISITOR_SALT). Each missing one degrades, none stops redirects.
+ */
+const REQUIRED = [
+  "ADMIN_TOKEN",
+  "DATABASE_URL",
+  "UPSTASH_REDIS_REST_URL",
+  "UPSTASH_REDIS_REST_TOKEN",
+  "VISITOR_SALT",
+] as const;
+/** A self-hosted replica (clicks on stdout) sits on a shared network: its /metrics must not be public. */
+const REQUIRED_IN_SELF_HOST = [...REQUIRED, "METRICS_TOKEN"] as const;
 
+/**
+ * The edge worker's settings, each parsed and defaulted here. A missing required value is listed in
+ * `missing`, not thrown: redirects need none of them. Throws only for a PUBLIC_BASE_URL that is not a URL.
+ */
 export function readConfig(env: Env): Config {
   const base = env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, "") : null;
+  const clickSink = env.CLICK_SINK === "stdout" ? "stdout" : "queue";
   return {
-    kvCacheTtl: intOr(env.KV_CACHE_TTL, 60, 30),
-    linkCacheMs: intOr(env.LINK_CACHE_SECONDS, 5, 0) * 1000,
-    redisTimeoutMs: intOr(env.REDIS_TIMEOUT_MS, 150, 1),
-    dbFallbackTimeoutMs: intOr(env.DB_FALLBACK_TIMEOUT_MS, 1500, 1),
+    database: readDatabaseSettings(env),
+    redis: {
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+      timeoutMs: wholeNumberOr(env.REDIS_TIMEOUT_MS, 150, 1),
+    },
+    adminToken: env.ADMIN_TOKEN || null,
+    visitorSalt: env.VISITOR_SALT || null,
+    metricsToken: env.METRICS_TOKEN || null,
+    healthDetailedPublic: env.HEALTH_DETAILED_PUBLIC === "true",
+    rateLimitPerSecond: {
+      strict: wholeNumberOr(env.RATE_LIMIT_STRICT_PER_SECOND, 10, 1),
+      api: wholeNumberOr(env.RATE_LIMIT_API_PER_SECOND, 100, 1),
+      key: wholeNumberOr(env.RATE_LIMIT_KEY_PER_SECOND, 1000, 1),
+    },
+    clickSink,
+    kvCacheTtl: wholeNumberOr(env.KV_CACHE_TTL, 60, 30),
+    linkCacheMs: wholeNumberOr(env.LINK_CACHE_SECONDS, 5, 0) * 1000,
+    dbFallbackTimeoutMs: wholeNumberOr(env.DB_FALLBACK_TIMEOUT_MS, 1500, 1),
     negativeCacheSeconds: 10,
     // Anything but "none" keeps the fallback: a typo must not turn new links into 404s on Cloudflare.
     kvMissFallback: env.KV_MISS_FALLBACK?.trim().toLowerCase() === "none" ? "none" : "postgres",
-    kvMissFallbackPerSecond: intOr(env.KV_MISS_FALLBACK_PER_SECOND, 10, 0),
+    kvMissFallbackPerSecond: wholeNumberOr(env.KV_MISS_FALLBACK_PER_SECOND, 10, 0),
     publicBaseUrl: base,
     publicHost: base ? new URL(base).hostname : null,
     trustRequestId: env.TRUST_REQUEST_ID === "true",
@@ -57,5 +102,6 @@ export function readConfig(env: Env): Config {
       .split(",")
       .map((o) => o.trim())
       .filter(Boolean),
+    missing: missingNames(env, clickSink === "stdout" ? REQUIRED_IN_SELF_HOST : REQUIRED),
   };
 }

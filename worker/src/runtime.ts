@@ -1,4 +1,5 @@
 import type { ClickCounter, ClickSink, LinkStore } from "@shared/ports";
+import { MissingSettingsError } from "@shared/settings";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { CachedLinkStore } from "./adapters/cached-link-store";
 import { KvLinkStore } from "./adapters/kv-link-store";
@@ -33,13 +34,14 @@ let cached: Runtime | undefined;
 export function runtimeFor(env: Env): Runtime {
   if (cached) return cached;
   const config = readConfig(env);
-  const redis = createRedis(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, config.redisTimeoutMs);
+  const redis = createRedis(config.redis.url, config.redis.token, config.redis.timeoutMs);
+  if (config.missing.length) console.error(new MissingSettingsError("edge worker", config.missing).message);
   const runtime: Runtime = {
     config,
     links: new CachedLinkStore(new KvLinkStore(env.LINKS, config.kvCacheTtl), config.linkCacheMs),
     counter: new RedisClickCounter(redis),
     // Self-host ships clicks from stdout (see StdoutClickSink); Cloudflare sends each to its Queue.
-    clicks: env.CLICK_SINK === "stdout" ? new StdoutClickSink() : new QueueClickSink(env.CLICKS),
+    clicks: config.clickSink === "stdout" ? new StdoutClickSink() : new QueueClickSink(env.CLICKS),
     redis,
     missing: new NegativeCache(10_000),
     fallbackBudget: new TokenBucket(config.kvMissFallbackPerSecond),

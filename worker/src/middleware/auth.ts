@@ -2,6 +2,7 @@ import { forbidden, unauthorized } from "@shared/problem";
 import { secretsEqual } from "@shared/secrets-equal";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Principal } from "../env";
+import { runtimeFor } from "../runtime";
 import { principalForKey } from "../services/api-keys";
 import { consumeLimit } from "./rate-limit";
 
@@ -36,7 +37,7 @@ export const requireScope = (scope: Scope) =>
     const secret = presentedSecret(c.req.raw.headers);
     if (!secret) throw unauthorized("an API key is required (Authorization: Bearer <key> or X-Api-Key)");
     const principal =
-      (await adminPrincipal(secret, c.env.ADMIN_TOKEN)) ??
+      (await adminPrincipal(secret, runtimeFor(c.env).config.adminToken)) ??
       (await principalForKey(c.var.db(), secret, c.executionCtx));
     // A key given the admin's owner before that owner was reserved would act on the admin token's links.
     if (!principal || (principal.keyId !== null && isReservedOwner(principal.ownerId))) {
@@ -48,7 +49,7 @@ export const requireScope = (scope: Scope) =>
     await next();
   });
 
-async function adminPrincipal(secret: string, adminToken: string | undefined): Promise<Principal | null> {
+async function adminPrincipal(secret: string, adminToken: string | null): Promise<Principal | null> {
   if (adminToken && (await secretsEqual(secret, adminToken))) {
     return { ownerId: ADMIN_OWNER, scopes: SCOPES, keyId: null };
   }

@@ -1,6 +1,8 @@
-import { type Database, type DatabaseHandle, openDatabase } from "@shared/db/client";
+import type { Database, DatabaseHandle } from "@shared/db/client";
+import { openDatabaseFor } from "@shared/db/settings";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
+import { runtimeFor } from "../runtime";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -19,7 +21,7 @@ export const database = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     let handle: DatabaseHandle | undefined;
     c.set("db", () => {
-      handle ??= openDatabase({ url: c.env.DATABASE_URL, wsProxy: c.env.DB_WS_PROXY });
+      handle ??= openDatabaseFor(runtimeFor(c.env).config.database, "standard");
       return handle.db;
     });
     try {

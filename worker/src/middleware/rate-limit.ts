@@ -10,28 +10,19 @@ import { clientIp, clientIpHeader } from "../services/click-event";
 /** The three tiers: strict per IP on key endpoints, general per IP on the API, per API key. */
 export type Tier = "strict" | "api" | "key";
 
-const DEFAULT_PER_SECOND: Record<Tier, number> = { strict: 10, api: 100, key: 1000 };
-const ENV_NAME: Record<Tier, keyof Env> = {
-  strict: "RATE_LIMIT_STRICT_PER_SECOND",
-  api: "RATE_LIMIT_API_PER_SECOND",
-  key: "RATE_LIMIT_KEY_PER_SECOND",
-};
-
 /** Built once per isolate, like the runtime (see runtimeFor). */
 const limiters = new Map<Tier, Ratelimit>();
 
 function limiterFor(env: Env, tier: Tier): Ratelimit {
   let limiter = limiters.get(tier);
   if (!limiter) {
-    const raw = Number(env[ENV_NAME[tier]]);
-    const perSecond = Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_PER_SECOND[tier];
     const rt = runtimeFor(env);
     limiter = new Ratelimit({
       redis: rt.redis,
-      limiter: Ratelimit.slidingWindow(perSecond, "1 s"),
+      limiter: Ratelimit.slidingWindow(rt.config.rateLimitPerSecond[tier], "1 s"),
       prefix: rateLimitPrefix(tier),
       // The Redis client aborts after REDIS_TIMEOUT_MS; this is the limiter's own fail-open bound.
-      timeout: rt.config.redisTimeoutMs,
+      timeout: rt.config.redis.timeoutMs,
       analytics: false,
     });
     limiters.set(tier, limiter);

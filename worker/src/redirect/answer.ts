@@ -28,7 +28,7 @@ export async function answerRedirect(
 ): Promise<Response> {
   try {
     const rt = runtimeFor(env);
-    const link = await resolveLink(rt, env, ctx, slug);
+    const link = await resolveLink(rt, ctx, slug);
     const request = requestFacts(req, rt.config.countryHeader);
     const now = Date.now();
     let decision = decideRedirect(link, request, now);
@@ -38,7 +38,7 @@ export async function answerRedirect(
     if (decision.kind !== "redirect") return problemAnswer(req, problemFor(decision));
     // Without a salt the visitor hash would be guessable; the link still redirects (a redirect
     // service keeps redirecting), the click is not recorded, and /ready names the missing secret.
-    const salt = env.VISITOR_SALT;
+    const salt = rt.config.visitorSalt;
     if (decision.click && !salt) clickUnrecorded.noVisitorSalt.inc();
     else if (decision.click && salt) {
       ctx.waitUntil(sendClick(rt, clickFacts(req, rt, request, decision, slug, now), salt));

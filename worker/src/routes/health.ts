@@ -4,7 +4,8 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { registry } from "../metrics";
 import { presentedSecret } from "../middleware/auth";
-import { checkDependencies, missingSecrets } from "../services/readiness";
+import { runtimeFor } from "../runtime";
+import { checkDependencies } from "../services/readiness";
 
 /**
  * `/health`, `/health/live` (no I/O), `/ready` (503 naming what failed),
@@ -20,7 +21,7 @@ export const health = new Hono<AppEnv>()
     const checks = await checkDependencies(c.env, c.executionCtx);
     const failed = checks.filter((d) => !d.ok).map((d) => d.name);
     // Not ready without them, so a deployment missing one fails its health checks before it takes traffic.
-    const missing = missingSecrets(c.env);
+    const { missing } = runtimeFor(c.env).config;
     const ready = failed.length === 0 && missing.length === 0;
     c.header("Cache-Control", "no-store");
     return c.json(
@@ -29,7 +30,8 @@ export const health = new Hono<AppEnv>()
     );
   })
   .get("/health/detailed", async (c) => {
-    if (c.env.HEALTH_DETAILED_PUBLIC !== "true" && !(await hasSecret(c.req.raw.headers, c.env.ADMIN_TOKEN))) {
+    const { config } = runtimeFor(c.env);
+    if (!config.healthDetailedPublic && !(await hasSecret(c.req.raw.headers, config.adminToken))) {
       return c.json({ status: "hidden" }, 404);
     }
     const checks = await checkDependencies(c.env, c.executionCtx);
@@ -38,7 +40,8 @@ export const health = new Hono<AppEnv>()
     return c.json({ status: ok ? "ready" : "degraded", dependencies: checks }, ok ? 200 : 503);
   })
   .get("/metrics", async (c) => {
-    if (c.env.METRICS_TOKEN && !(await hasSecret(c.req.raw.headers, c.env.METRICS_TOKEN))) {
+    const { metricsToken } = runtimeFor(c.env).config;
+    if (metricsToken && !(await hasSecret(c.req.raw.headers, metricsToken))) {
       return c.text("unauthorized\n", 401);
     }
     return c.body(registry.render(), 200, {
@@ -47,7 +50,7 @@ export const health = new Hono<AppEnv>()
     });
   });
 
-async function hasSecret(headers: Headers, expected: string | undefined): Promise<boolean> {
+async function hasSecret(headers: Headers, expected: string | null): Promise<boolean> {
   const presented = presentedSecret(headers);
   return Boolean(expected && presented && (await secretsEqual(presented, expected)));
 }

@@ -1,4 +1,4 @@
-import { openDatabase } from "@shared/db/client";
+import { CONNECT_TIMEOUT_MS, openDatabaseFor } from "@shared/db/settings";
 import { sql } from "drizzle-orm";
 import type { Env } from "../env";
 import { runtimeFor } from "../runtime";
@@ -10,12 +10,8 @@ export type DependencyCheck = {
   error?: string;
 };
 
-const TIMEOUT_MS = 1000;
-
-/** Secrets without which the worker cannot do its whole job (VISITOR_SALT: no clicks are recorded). */
-export function missingSecrets(env: Env): string[] {
-  return env.VISITOR_SALT ? [] : ["VISITOR_SALT"];
-}
+/** Each probe's bound; Postgres's connect timeout for probes is the same second. */
+const TIMEOUT_MS = CONNECT_TIMEOUT_MS.probe;
 
 async function timed(name: DependencyCheck["name"], probe: () => Promise<unknown>): Promise<DependencyCheck> {
   const start = performance.now();
@@ -47,11 +43,7 @@ export async function checkDependencies(env: Env, background: { waitUntil(p: Pro
     timed("kv", () => env.LINKS.get("health:probe")),
     timed("redis", () => rt.redis.ping()),
     timed("postgres", async () => {
-      const handle = openDatabase({
-        url: env.DATABASE_URL,
-        wsProxy: env.DB_WS_PROXY,
-        connectTimeoutMs: TIMEOUT_MS,
-      });
+      const handle = openDatabaseFor(rt.config.database, "probe");
       try {
         await handle.db.execute(sql`select 1`);
       } finally {

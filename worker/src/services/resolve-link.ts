@@ -1,9 +1,8 @@
-import { openDatabase } from "@shared/db/client";
 import { links } from "@shared/db/schema";
+import { openDatabaseFor } from "@shared/db/settings";
 import { type LinkRecord, RECORD_COLUMNS, toLinkRecord } from "@shared/links/record";
 import { unavailable } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
-import type { Env } from "../env";
 import { fallback, lookup } from "../metrics";
 import type { Runtime } from "../runtime";
 
@@ -23,12 +22,7 @@ export type Background = { waitUntil(promise: Promise<unknown>): void };
  * budget, and past it answers 503 rather than a 404 nobody checked.
  * Returns null for unknown slugs; throws a 503 problem when no store can answer.
  */
-export async function resolveLink(
-  rt: Runtime,
-  env: Env,
-  ctx: Background,
-  slug: string,
-): Promise<LinkRecord | null> {
+export async function resolveLink(rt: Runtime, ctx: Background, slug: string): Promise<LinkRecord | null> {
   let record: LinkRecord | null = null;
   let storeFailed = false;
   try {
@@ -46,12 +40,11 @@ export async function resolveLink(
     lookup.miss.inc();
     return null;
   }
-  return askPostgres(rt, env, ctx, slug, storeFailed);
+  return askPostgres(rt, ctx, slug, storeFailed);
 }
 
 async function askPostgres(
   rt: Runtime,
-  env: Env,
   ctx: Background,
   slug: string,
   storeFailed: boolean,
@@ -73,7 +66,7 @@ async function askPostgres(
   const ttlMs = rt.config.negativeCacheSeconds * 1000;
   let found: LinkRecord | null;
   try {
-    found = await withTimeout(findInDatabase(env, ctx, slug), rt.config.dbFallbackTimeoutMs);
+    found = await withTimeout(findInDatabase(rt, ctx, slug), rt.config.dbFallbackTimeoutMs);
   } catch {
     fallback.failed.inc();
     rt.missing.remember(slug, "unavailable", Math.min(ttlMs, 2000), now);
@@ -96,8 +89,8 @@ function noStoreAnswered() {
   return unavailable("the link store is not reachable; retry shortly");
 }
 
-async function findInDatabase(env: Env, ctx: Background, slug: string): Promise<LinkRecord | null> {
-  const handle = openDatabase({ url: env.DATABASE_URL, wsProxy: env.DB_WS_PROXY, connectTimeoutMs: 2000 });
+async function findInDatabase(rt: Runtime, ctx: Background, slug: string): Promise<LinkRecord | null> {
+  const handle = openDatabaseFor(rt.config.database, "kvMiss");
   try {
     const [row] = await handle.db
       .select(RECORD_COLUMNS)
