@@ -1,0 +1,12 @@
+/** Bindings and secrets of the aggregator worker (aggregator/wrangler.toml, .dev.vars.example). */
+export type AggregatorEnv = {
+  DATABASE_URL: string;
+  /** Local and self-host only: the Neon driver's WebSocket-to-TCP proxy. */
+  DB_WS_PROXY?: string;
+  UPSTASH_REDIS_REST_URL: string;
+  UPSTASH_REDIS_REST_TOKEN: string;
+  /** Self-host only: the broker's bearer token for POST /__queue/{queue}. Unset, the route does not exist. */
+  QUEUE_PUSH_TOKEN?: string;
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN?: string;
+};
