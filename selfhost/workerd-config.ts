@@ -117,7 +117,7 @@ export function aggregatorConfig(opts: {
   });
 }
 
-/** The vars and secrets each worker reads (worker/src/env.ts, aggregator/src/index.ts). */
+/** The vars and secrets each worker reads (worker/src/env.ts, aggregator/src/env.ts). */
 export const EDGE_VARS = [
   "DATABASE_URL",
   "DB_WS_PROXY",

@@ -1,4 +1,7 @@
-/** Bindings and secrets of the aggregator worker (aggregator/wrangler.toml, .dev.vars.example). */
+/**
+ * Secrets of the aggregator worker (aggregator/wrangler.toml); read only by config.ts, which also says which
+ * are required.
+ */
 export type AggregatorEnv = {
   DATABASE_URL: string;
   /** Local and self-host only: the Neon driver's WebSocket-to-TCP proxy. */

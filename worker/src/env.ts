@@ -1,6 +1,9 @@
 import type { ClickEvent } from "@shared/events";
 
-/** Bindings and secrets of the edge worker (wrangler.toml, .dev.vars.example). */
+/**
+ * Bindings and secrets of the edge worker (wrangler.toml, .dev.vars.example). Settings are read only by
+ * config.ts, which also says which are required; the rest of the code reads bindings from here.
+ */
 export type Env = {
   LINKS: KVNamespace;
   CLICKS: Queue<ClickEvent>;
