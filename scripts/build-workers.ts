@@ -10,19 +10,25 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export type WorkerBundles = { worker: string; aggregator: string };
 
 export function buildWorkers(outDir = `${ROOT}dist`): WorkerBundles {
+  return {
+    worker: buildWorker("wrangler.toml", `${outDir}/worker`),
+    aggregator: buildWorker("aggregator/wrangler.toml", `${outDir}/aggregator`),
+  };
+}
+
+/**
+ * One worker's bundle from `config` in `root` (another checkout of this project, e.g. the
+ * A side of `npm run bench:ab`), with this checkout's wrangler. Returns its index.js.
+ */
+export function buildWorker(config: string, outDir: string, root = ROOT): string {
   const wrangler = `${ROOT}node_modules/.bin/wrangler`;
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
-  for (const [config, out] of [
-    ["wrangler.toml", `${outDir}/worker`],
-    ["aggregator/wrangler.toml", `${outDir}/aggregator`],
-  ] as const) {
-    execFileSync(wrangler, ["deploy", "--dry-run", "-c", config, "--outdir", out], {
-      cwd: ROOT,
-      env,
-      stdio: "pipe",
-    });
-  }
-  return { worker: `${outDir}/worker/index.js`, aggregator: `${outDir}/aggregator/index.js` };
+  execFileSync(wrangler, ["deploy", "--dry-run", "-c", config, "--outdir", outDir], {
+    cwd: root,
+    env,
+    stdio: "pipe",
+  });
+  return `${outDir}/index.js`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
