@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 const DOC = fileURLToPath(new URL("../docs/benchmarks.md", import.meta.url));
 const HEADER = `# Benchmarks
 
-Written by \`npm run bench\` and \`npm run bench:aggregator\`. Absolute numbers depend on the machine and what
+Written by \`npm run bench\`, \`npm run bench:aggregator\` and \`npm run bench:ab\`. Absolute numbers depend on the machine and what
 else it runs; the ratios against a baseline measured in the same run are what to compare.
 `;
 
