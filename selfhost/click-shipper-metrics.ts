@@ -1,7 +1,6 @@
-import { createServer } from "node:http";
 import { PROMETHEUS_CONTENT_TYPE } from "@shared/metrics/registry";
 import { type ClickShipperStats, shipperMetrics } from "./click-shipper";
-import { bearerCheck } from "./internal-auth";
+import { type ServiceHandle, startHttpService } from "./http-service";
 
 /**
  * `GET /metrics` with the click shippers' counters, for Prometheus: workerd's own
@@ -16,17 +15,16 @@ export async function serveShipperMetrics(opts: {
   /** More of the serving process's own metrics (the runner adds its restarts, selfhost/supervisor.ts). */
   extraMetrics?: () => string;
   host?: string;
-}): Promise<{ port: number; close(): Promise<void> }> {
-  const authorized = bearerCheck(opts.metricsToken, "shipper metrics");
-  const server = createServer((req, res) => {
-    if (req.url !== "/metrics") return void res.writeHead(404).end();
-    if (!authorized(req)) return void res.writeHead(401).end();
-    res.writeHead(200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
-    res.end(shipperMetrics(opts.replicas) + (opts.extraMetrics?.() ?? ""));
-  });
-  await new Promise<void>((resolve) => server.listen(opts.port, opts.host ?? "127.0.0.1", resolve));
-  return {
+}): Promise<ServiceHandle> {
+  return startHttpService({
     port: opts.port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+    host: opts.host,
+    // Any other path is a 404 whether or not the token came with it.
+    auth: { token: opts.metricsToken, service: "shipper metrics", open: (path) => path !== "/metrics" },
+    handle: (req, res) => {
+      if (req.url !== "/metrics") return [404];
+      res.writeHead(200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
+      res.end(shipperMetrics(opts.replicas) + (opts.extraMetrics?.() ?? ""));
+    },
+  });
 }

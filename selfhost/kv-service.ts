@@ -18,10 +18,11 @@
  *   const kv = await startKvService({ redisUrl, token });   // workerd: edgeConfig({ kvAddress: kv.address, internalToken: token })
  * CLI: REDIS_URL=… INTERNAL_TOKEN=… PORT=8070 [HOST=0.0.0.0] tsx selfhost/kv-service.ts
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { fileURLToPath } from "node:url";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import IORedis from "ioredis";
-import { bearerCheck } from "./internal-auth";
+import { runServiceIfMain } from "./entry-point";
+import { type Answer, type ServiceHandle, startHttpService } from "./http-service";
+import { requireToken } from "./internal-auth";
 import { readBody } from "./services/http";
 
 const PREFIX = "kv:";
@@ -41,16 +42,18 @@ export async function startKvService(opts: {
   token: string;
   port?: number;
   host?: string;
-}): Promise<{
-  address: string;
-  port: number;
-  /** Keys written while Redis was unreachable, not yet persisted. */
-  unflushed(): number;
-  /** The same store in process, for the runner's start-up repair (selfhost/repair.ts). */
-  records: KvRecords;
-  close(): Promise<void>;
-}> {
-  const authorized = bearerCheck(opts.token, "kv service");
+}): Promise<
+  ServiceHandle & {
+    /** `host:port`, for workerd's kvNamespace binding. */
+    address: string;
+    /** Keys written while Redis was unreachable, not yet persisted. */
+    unflushed(): number;
+    /** The same store in process, for the runner's start-up repair (selfhost/repair.ts). */
+    records: KvRecords;
+  }
+> {
+  // Checked before Redis is dialled: without a token the service does not start at all.
+  const auth = { token: requireToken(opts.token, "kv service"), service: "kv service" };
   const redis = new IORedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
   const entries = new Map<string, Entry>();
@@ -119,24 +122,15 @@ export async function startKvService(opts: {
     }
   };
 
-  const server = createServer(async (req, res) => {
-    try {
-      await handle(req, res);
-    } catch (err) {
-      res.writeHead(500).end(`kv error: ${(err as Error).message}`);
-    }
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!authorized(req)) return void res.writeHead(401).end();
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<Answer | undefined> {
     const url = new URL(req.url ?? "/", "http://kv");
     const key = decodeURIComponent(url.pathname.slice(1));
     const q = url.searchParams;
-    if (req.method === "GET" && key === "") return list(q, res);
+    if (req.method === "GET" && key === "") return [200, list(q)];
     if (req.method === "GET") {
       const entry = live(key);
       // workerd reads 404 as "no such key" (null); anything else non-2xx is an error.
-      if (!entry) return void res.writeHead(404).end();
+      if (!entry) return [404];
       res.writeHead(200, entry.metadata ? { "CF-KV-Metadata": entry.metadata } : {}).end(entry.value);
       return;
     }
@@ -150,15 +144,15 @@ export async function startKvService(opts: {
         expiresAt: ttl > 0 ? Date.now() + ttl * 1000 : at > 0 ? at * 1000 : null,
       });
       await write(key);
-      return void res.writeHead(200).end();
+      return [200];
     }
     if (req.method === "DELETE") {
       entries.delete(key);
       await write(key);
       // A missing key is not an error for KV.
-      return void res.writeHead(200).end();
+      return [200];
     }
-    res.writeHead(405).end();
+    return [405];
   }
 
   function live(key: string): Entry | undefined {
@@ -170,7 +164,7 @@ export async function startKvService(opts: {
     return entry;
   }
 
-  function list(q: URLSearchParams, res: ServerResponse): void {
+  function list(q: URLSearchParams) {
     const limit = Math.min(Number(q.get("key_count_limit") ?? 1000) || 1000, 1000);
     const prefix = q.get("prefix") ?? "";
     const after = q.get("cursor") ? Buffer.from(q.get("cursor") as string, "base64url").toString() : "";
@@ -178,21 +172,23 @@ export async function startKvService(opts: {
     const page = names.slice(0, limit);
     const done = page.length === names.length;
     const last = page[page.length - 1] ?? "";
-    const body = {
+    return {
       keys: page.map((name) => ({ name })),
       list_complete: done,
       ...(done ? {} : { cursor: Buffer.from(last).toString("base64url") }),
     };
-    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(body));
   }
 
-  const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const http = await startHttpService({
+    port: opts.port,
+    host: opts.host,
+    auth,
+    handle,
+    onError: (err) => [500, `kv error: ${err.message}`],
+  });
   return {
-    address: `${host}:${port}`,
-    port,
+    ...http,
+    address: `${opts.host ?? "127.0.0.1"}:${http.port}`,
     unflushed: () => dirty.size,
     records: {
       keys: (prefix) => [...entries.keys()].filter((k) => k.startsWith(prefix) && live(k)),
@@ -206,21 +202,19 @@ export async function startKvService(opts: {
         await write(key);
       },
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-        redis.disconnect();
-      }),
+    close: async () => {
+      redis.disconnect();
+      await http.close();
+    },
   };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+await runServiceIfMain(import.meta.url, { port: 8070 }, async (env) => {
   const kv = await startKvService({
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    token: process.env.INTERNAL_TOKEN ?? "",
-    port: Number(process.env.PORT ?? 8070),
-    host: process.env.HOST,
+    redisUrl: env.redisUrl,
+    token: env.internalToken,
+    port: env.port,
+    host: env.host,
   });
-  console.log(`kv service on ${kv.address}`);
-}
+  return { service: kv, started: `kv service on ${kv.address}` };
+});

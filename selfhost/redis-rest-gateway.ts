@@ -17,15 +17,15 @@
  *   await gw.close();
  * CLI: REDIS_URL=redis://127.0.0.1:6379 UPSTASH_TOKEN=… [PORT=8079] [HOST=0.0.0.0] tsx selfhost/redis-rest-gateway.ts
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { fileURLToPath } from "node:url";
+import type { IncomingMessage } from "node:http";
 import IORedis, { ReplyError } from "ioredis";
-import { bearerCheck } from "./internal-auth";
+import { runServiceIfMain } from "./entry-point";
+import { type Answer, type ServiceHandle, startHttpService } from "./http-service";
+import { requireToken } from "./internal-auth";
 import { readBody } from "./services/http";
 
 type Command = [name: string, ...args: string[]];
 type Reply = { result: unknown } | { error: string };
-type Answer = [status: number, body: unknown];
 
 const words = (list: string) => new Set(list.trim().split(/\s+/));
 /** Commands that would change the shared connection for every later request. */
@@ -42,10 +42,10 @@ export async function startRedisGateway(opts: {
   token: string;
   port?: number;
   host?: string;
-}): Promise<{ url: string; port: number; close(): Promise<void> }> {
+}): Promise<ServiceHandle> {
+  const token = requireToken(opts.token, "redis gateway");
   // No offline queue and no retries: while Redis is down, commands fail at once
   // instead of piling up, so callers reach their fail-open path quickly.
-  const authorized = bearerCheck(opts.token, "redis gateway");
   const redis = new IORedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
   await readyOrTimeout(redis, 5000);
@@ -53,7 +53,6 @@ export async function startRedisGateway(opts: {
   const handle = async (req: IncomingMessage): Promise<Answer> => {
     const url = new URL(req.url ?? "/", "http://gateway");
     if (url.pathname === "/health") return [200, "ok"];
-    if (!authorized(req)) return [401, { error: "Unauthorized" }];
     const base64 = req.headers["upstash-encoding"]?.toString().toLowerCase() === "base64";
     const body = await readBody(req).catch((err: Error) => {
       throw new BadRequest(err.message);
@@ -87,24 +86,24 @@ export async function startRedisGateway(opts: {
     return "error" in reply ? [400, reply] : [200, encode(reply, base64)];
   };
 
-  const server = createServer((req, res) => {
-    handle(req).then(
-      ([status, body]) => send(res, status, body),
-      (err: Error) => send(res, ...failure(err)),
-    );
+  const http = await startHttpService({
+    port: opts.port,
+    host: opts.host,
+    auth: {
+      token,
+      service: "redis gateway",
+      refusal: [401, { error: "Unauthorized" }],
+      open: (path) => path === "/health",
+    },
+    handle,
+    onError: failure,
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
   return {
-    url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-        redis.disconnect();
-      }),
+    ...http,
+    close: async () => {
+      redis.disconnect();
+      await http.close();
+    },
   };
 }
 
@@ -235,24 +234,8 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const json = typeof body !== "string";
-  res
-    .writeHead(status, { "Content-Type": json ? "application/json" : "text/plain" })
-    .end(json ? JSON.stringify(body) : body);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const token = process.env.UPSTASH_TOKEN;
-  if (!token) throw new Error("set UPSTASH_TOKEN (the token clients send as `Authorization: Bearer …`)");
-  const gw = await startRedisGateway({
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    token,
-    port: Number(process.env.PORT ?? 8079),
-    host: process.env.HOST,
-  });
-  console.log(`Upstash REST gateway on ${gw.url} → ${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"}`);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => void gw.close().then(() => process.exit(0)));
-  }
-}
+await runServiceIfMain(import.meta.url, { port: 8079 }, async (env) => {
+  const token = env.require("UPSTASH_TOKEN", "the token clients send as `Authorization: Bearer …`");
+  const gw = await startRedisGateway({ redisUrl: env.redisUrl, token, port: env.port, host: env.host });
+  return { service: gw, started: `Upstash REST gateway on ${gw.url} → ${env.redisUrl}` };
+});

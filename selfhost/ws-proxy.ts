@@ -17,17 +17,15 @@
  *
  * CLI: PORT=5433 TARGET=postgres:5432 INTERNAL_TOKEN=… [HOST=0.0.0.0] tsx selfhost/ws-proxy.ts
  */
-import { createServer } from "node:http";
 import { connect } from "node:net";
-import { fileURLToPath } from "node:url";
 import { type WebSocket, WebSocketServer } from "ws";
+import { runServiceIfMain } from "./entry-point";
+import { type ServiceHandle, startHttpService } from "./http-service";
 import { requireToken, tokensEqual } from "./internal-auth";
 
-export type WsProxy = {
-  /** `host:port/v2/<token>`: the value for DB_WS_PROXY (a secret, since it holds the token). */
+export type WsProxy = ServiceHandle & {
+  /** `host:port/v2/<token>`, without a scheme: the value for DB_WS_PROXY (a secret, since it holds the token). */
   url: string;
-  port: number;
-  close(): Promise<void>;
   /** Connections asked of the proxy so far, refused ones included: each is a Neon driver trying Postgres. */
   readonly requested: number;
   /** Drops every connection and refuses new ones (503): Postgres looks unreachable. */
@@ -151,35 +149,34 @@ export async function startWsProxy(opts: {
   const connections = new Set<() => void>();
   let paused = false;
   let requested = 0;
-  const server = createServer((_req, res) => res.writeHead(426).end("WebSocket only"));
   const wss = new WebSocketServer({ noServer: true });
-
-  server.on("upgrade", (req, socket, head) => {
-    socket.on("error", () => {});
-    requested++;
-    const url = new URL(req.url ?? "/", "http://proxy");
-    const refused = paused ? "503 Service Unavailable" : refusal(url, req.headers.origin, pathToken, target);
-    if (refused) {
-      socket.end(`HTTP/1.1 ${refused}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => pipe(ws, targetHost, Number(targetPort), connections));
+  // No bearer check here: a Workers WebSocket cannot send headers, so the token is checked in the path.
+  const http = await startHttpService({
+    port: opts.port,
+    host,
+    handle: () => [426, "WebSocket only"],
+    onUpgrade(req, socket, head) {
+      socket.on("error", () => {});
+      requested++;
+      const url = new URL(req.url ?? "/", "http://proxy");
+      const refused = paused
+        ? "503 Service Unavailable"
+        : refusal(url, req.headers.origin, pathToken, target);
+      if (refused) {
+        socket.end(`HTTP/1.1 ${refused}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => pipe(ws, targetHost, Number(targetPort), connections));
+    },
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, resolve);
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
   const dropAll = () => {
     for (const drop of connections) drop();
     connections.clear();
   };
   const reachableHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return {
-    url: `${reachableHost}:${port}${PATH_PREFIX}${pathToken}`,
-    port,
+    url: `${reachableHost}:${http.port}${PATH_PREFIX}${pathToken}`,
+    port: http.port,
     get requested() {
       return requested;
     },
@@ -190,25 +187,17 @@ export async function startWsProxy(opts: {
     resume() {
       paused = false;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        dropAll();
-        wss.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      // Upgraded sockets are no longer the HTTP server's to close.
+      dropAll();
+      wss.close();
+      return http.close();
+    },
   };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const proxy = await startWsProxy({
-    port: Number(process.env.PORT ?? 5433),
-    host: process.env.HOST,
-    target: process.env.TARGET ?? "",
-    token: process.env.INTERNAL_TOKEN ?? "",
-  });
-  console.log(`neon ws proxy on port ${proxy.port} → ${process.env.TARGET}`);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => void proxy.close().then(() => process.exit(0)));
-  }
-}
+await runServiceIfMain(import.meta.url, { port: 5433 }, async (env) => {
+  const target = process.env.TARGET ?? "";
+  const proxy = await startWsProxy({ port: env.port, host: env.host, target, token: env.internalToken });
+  return { service: proxy, started: `neon ws proxy on port ${proxy.port} → ${target}` };
+});
