@@ -1,0 +1,132 @@
+/**
+ * The KV service's values (selfhost/kv-service.ts): held in memory and written through to Redis
+ * (key `kv:<name>`, a hash of value `v` and metadata `m`, expiring with the entry). Reads never touch
+ * Redis, so they keep working while Redis is down; a write Redis cannot take is remembered and
+ * flushed, after loading what Redis has, each time Redis is ready again.
+ *
+ * @example
+ *   const store = await KvStore.open("redis://127.0.0.1:6379");
+ *   await store.put("link:abc", { value: Buffer.from("…"), metadata: null, expiresAt: null });
+ *   store.get("link:abc")?.value;
+ */
+import IORedis from "ioredis";
+
+const PREFIX = "kv:";
+/** How long start-up waits for Redis before serving what it has (nothing) and loading once Redis is up. */
+const FIRST_LOAD_WAIT_MS = 5000;
+
+export type KvEntry = { value: Buffer; metadata: string | null; expiresAt: number | null };
+
+export class KvStore {
+  private readonly entries = new Map<string, KvEntry>();
+  /** Keys whose latest state (value or deletion) Redis does not have yet. */
+  private readonly dirty = new Set<string>();
+
+  /** Connects and loads what Redis has (waiting up to 5 s for it); a Redis that is down is loaded later. */
+  static async open(redisUrl: string): Promise<KvStore> {
+    // No offline queue and no retries: a write while Redis is down fails at once and is kept as dirty.
+    const redis = new IORedis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    redis.on("error", () => {});
+    const store = new KvStore(redis);
+    redis.on(
+      "ready",
+      () =>
+        void store
+          .load()
+          .then(() => store.flush())
+          .catch(() => {}),
+    );
+    await new Promise<void>((resolve) => {
+      if (redis.status === "ready") resolve();
+      redis.once("ready", () => resolve());
+      setTimeout(resolve, FIRST_LOAD_WAIT_MS);
+    });
+    await store.load().catch(() => {});
+    return store;
+  }
+
+  private constructor(private readonly redis: IORedis) {}
+
+  /** The entry unless it is missing or expired (an expired one is dropped). */
+  get(key: string): KvEntry | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.expiresAt && entry.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Live keys starting with `prefix`, unsorted. */
+  keys(prefix: string): string[] {
+    return [...this.entries.keys()].filter((k) => k.startsWith(prefix) && this.get(k));
+  }
+
+  async put(key: string, entry: KvEntry): Promise<void> {
+    this.entries.set(key, entry);
+    await this.write(key);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+    await this.write(key);
+  }
+
+  /** Keys written while Redis was unreachable, not yet persisted. */
+  unflushed(): number {
+    return this.dirty.size;
+  }
+
+  close(): void {
+    this.redis.disconnect();
+  }
+
+  private async write(key: string): Promise<void> {
+    try {
+      await this.persist(key);
+      this.dirty.delete(key);
+    } catch {
+      // Redis is away: keep serving from memory and persist when it is back.
+      this.dirty.add(key);
+    }
+  }
+
+  private async persist(key: string): Promise<void> {
+    const entry = this.entries.get(key);
+    const multi = this.redis.multi().del(PREFIX + key);
+    if (entry) {
+      multi.hset(PREFIX + key, "v", entry.value);
+      if (entry.metadata) multi.hset(PREFIX + key, "m", entry.metadata);
+      if (entry.expiresAt) multi.pexpireat(PREFIX + key, entry.expiresAt);
+    }
+    await multi.exec();
+  }
+
+  private async flush(): Promise<void> {
+    for (const key of [...this.dirty]) {
+      await this.persist(key);
+      this.dirty.delete(key);
+    }
+  }
+
+  /** Loads what Redis has, without overwriting writes made here since. */
+  private async load(): Promise<void> {
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 1000);
+      cursor = next;
+      for (const full of keys) {
+        const key = full.slice(PREFIX.length);
+        if (this.dirty.has(key) || this.entries.has(key)) continue;
+        const [value, metadata] = await this.redis.hmgetBuffer(full, "v", "m");
+        const ttl = await this.redis.pttl(full);
+        if (value)
+          this.entries.set(key, {
+            value,
+            metadata: metadata?.toString() ?? null,
+            expiresAt: ttl > 0 ? Date.now() + ttl : null,
+          });
+      }
+    } while (cursor !== "0");
+  }
+}
