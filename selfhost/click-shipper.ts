@@ -41,7 +41,7 @@ export type ClickShipperStats = {
 /** 64 MB of click lines (about 250,000 typical clicks) held per replica while the broker is away. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
-export function shipClicks(opts: {
+export type ShipClicksOptions = {
   input: Readable;
   passthrough: Writable;
   /** Stores the JSON bodies or throws; throws RefusedBatch when retrying cannot help. */
@@ -50,145 +50,178 @@ export function shipClicks(opts: {
   maxPendingBytes?: number;
   /** Where the shipper reports trouble (default: passthrough). */
   log?: (line: string) => void;
-}): ClickShipper {
-  const maxBatch = opts.maxBatch ?? 100;
-  const maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
-  const log = opts.log ?? ((line: string) => opts.passthrough.write(`${line}\n`));
-  const queue: string[] = [];
-  let pendingBytes = 0;
-  let inFlight: string[] = [];
-  let shipped = 0;
-  let dropped = 0;
-  let ended = false;
-  let sending = false;
-  let stopped = false;
-  let wakeRetry = () => {};
-  const idle = new Set<() => void>();
+};
 
+export function shipClicks(opts: ShipClicksOptions): ClickShipper {
+  const shipper = new LineShipper(opts);
   let rest = "";
   opts.input.setEncoding("utf8");
   opts.input.on("data", (chunk: string) => {
     const lines = (rest + chunk).split("\n");
     rest = lines.pop() as string;
-    for (const line of lines) take(line);
-    if (queue.length > 0) void pump();
+    shipper.read(lines);
   });
   // A broken pipe ends the input like an exit does; the error must not take the process down.
-  opts.input.on("error", (err) => log(`click shipper: reading the replica's stdout failed: ${err.message}`));
-  opts.input.once("close", () => {
-    // A replica killed mid-write leaves a line without its newline.
-    if (rest) take(rest);
-    rest = "";
-    ended = true;
-    if (queue.length > 0) void pump();
-    else settle();
-  });
+  opts.input.on("error", (err) =>
+    shipper.log(`click shipper: reading the replica's stdout failed: ${err.message}`),
+  );
+  // A replica killed mid-write leaves a line without its newline.
+  opts.input.once("close", () => shipper.end(rest ? [rest] : []));
+  return shipper;
+}
 
-  function take(line: string): void {
+/** The shipper's state: click lines queued, the batch in flight, and the counters. */
+class LineShipper implements ClickShipper {
+  readonly log: (line: string) => void;
+  private readonly maxBatch: number;
+  private readonly maxPendingBytes: number;
+  private readonly queue: string[] = [];
+  private pendingBytes = 0;
+  private inFlight: string[] = [];
+  private shippedCount = 0;
+  private droppedCount = 0;
+  private ended = false;
+  private sending = false;
+  private stopped = false;
+  private wakeRetry = () => {};
+  private readonly idle = new Set<() => void>();
+
+  constructor(private readonly opts: ShipClicksOptions) {
+    this.maxBatch = opts.maxBatch ?? 100;
+    this.maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
+    this.log = opts.log ?? ((line: string) => opts.passthrough.write(`${line}\n`));
+  }
+
+  get pending(): number {
+    return this.queue.length + this.inFlight.length;
+  }
+
+  get shipped(): number {
+    return this.shippedCount;
+  }
+
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Whole lines read from the replica. */
+  read(lines: string[]): void {
+    for (const line of lines) this.take(line);
+    if (this.queue.length > 0) void this.pump();
+  }
+
+  /** The input ended, with its last lines. */
+  end(lines: string[]): void {
+    for (const line of lines) this.take(line);
+    this.ended = true;
+    if (this.queue.length > 0) void this.pump();
+    else this.settle();
+  }
+
+  drained(timeoutMs = 30_000): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const done = () => finish(true);
+      const finish = (complete: boolean) => {
+        clearTimeout(timer);
+        this.idle.delete(done);
+        resolve(complete);
+      };
+      this.idle.add(done);
+      this.settle();
+    });
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const lost = this.queue.length + this.inFlight.length;
+    if (lost > 0) this.log(`click shipper: stopped with ${lost} clicks not shipped; they are lost`);
+    // The batch in flight is counted when its attempt ends (pump).
+    this.droppedCount += this.queue.length;
+    this.queue.length = 0;
+    this.wakeRetry();
+  }
+
+  private take(line: string): void {
     if (!line.startsWith(CLICK_LINE_PREFIX)) {
-      opts.passthrough.write(`${line}\n`);
+      this.opts.passthrough.write(`${line}\n`);
       return;
     }
     const body = line.slice(CLICK_LINE_PREFIX.length);
     if (!isJson(body)) {
-      dropped++;
-      log(`click shipper: dropped a click line that is not JSON (${body.length} bytes)`);
-    } else if (stopped || pendingBytes + body.length > maxPendingBytes) {
-      if (dropped++ % 1000 === 0)
-        log(`click shipper: ${queue.length} clicks pending, dropping (${dropped} so far)`);
+      this.droppedCount++;
+      this.log(`click shipper: dropped a click line that is not JSON (${body.length} bytes)`);
+    } else if (this.stopped || this.pendingBytes + body.length > this.maxPendingBytes) {
+      if (this.droppedCount++ % 1000 === 0)
+        this.log(
+          `click shipper: ${this.queue.length} clicks pending, dropping (${this.droppedCount} so far)`,
+        );
     } else {
-      queue.push(body);
-      pendingBytes += body.length;
+      this.queue.push(body);
+      this.pendingBytes += body.length;
     }
   }
 
-  async function pump(): Promise<void> {
-    if (sending) return;
-    sending = true;
+  /** Group commit: one post at a time, each taking every click queued meanwhile (up to maxBatch). */
+  private async pump(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
     let failures = 0;
-    while (queue.length > 0 && !stopped) {
-      inFlight = queue.splice(0, maxBatch);
-      const outcome = await deliver(inFlight);
-      const batch = inFlight;
-      inFlight = [];
+    while (this.queue.length > 0 && !this.stopped) {
+      this.inFlight = this.queue.splice(0, this.maxBatch);
+      const outcome = await this.deliver(this.inFlight);
+      const batch = this.inFlight;
+      this.inFlight = [];
       if (outcome !== "failed") {
-        if (outcome === "stored") shipped += batch.length;
-        for (const body of batch) pendingBytes -= body.length;
+        if (outcome === "stored") this.shippedCount += batch.length;
+        for (const body of batch) this.pendingBytes -= body.length;
         failures = 0;
         continue;
       }
-      queue.unshift(...batch);
-      if (failures++ % 20 === 0) log(`click shipper: broker unavailable, ${queue.length} clicks waiting`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(2000, 100 * 2 ** Math.min(failures, 5)));
-        wakeRetry = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      this.queue.unshift(...batch);
+      if (failures++ % 20 === 0)
+        this.log(`click shipper: broker unavailable, ${this.queue.length} clicks waiting`);
+      await this.retryPause(Math.min(2000, 100 * 2 ** Math.min(failures, 5)));
     }
     // Stopped during a failed attempt: that batch came back to the queue and is lost too.
-    dropped += queue.length;
-    queue.length = 0;
-    pendingBytes = 0;
-    sending = false;
-    settle();
+    this.droppedCount += this.queue.length;
+    this.queue.length = 0;
+    this.pendingBytes = 0;
+    this.sending = false;
+    this.settle();
   }
 
-  async function deliver(batch: string[]): Promise<"stored" | "refused" | "failed"> {
+  /** A pause that stop() cuts short. */
+  private retryPause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeRetry = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async deliver(batch: string[]): Promise<"stored" | "refused" | "failed"> {
     try {
-      await opts.deliver(batch);
+      await this.opts.deliver(batch);
       return "stored";
     } catch (err) {
       if (!(err instanceof RefusedBatch)) return "failed";
       // Every line was checked to be JSON, so this should not happen; retrying the same
       // batch forever would stop every click behind it.
-      dropped += batch.length;
-      log(`click shipper: the broker refused a batch of ${batch.length} (${err.message}), dropped`);
+      this.droppedCount += batch.length;
+      this.log(`click shipper: the broker refused a batch of ${batch.length} (${err.message}), dropped`);
       return "refused";
     }
   }
 
-  function settle(): void {
-    if (!ended || sending || queue.length > 0) return;
-    for (const resolve of idle) resolve();
-    idle.clear();
+  private settle(): void {
+    if (!this.ended || this.sending || this.queue.length > 0) return;
+    for (const resolve of this.idle) resolve();
+    this.idle.clear();
   }
-
-  return {
-    get pending() {
-      return queue.length + inFlight.length;
-    },
-    get shipped() {
-      return shipped;
-    },
-    get dropped() {
-      return dropped;
-    },
-    drained(timeoutMs = 30_000) {
-      return new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => finish(false), timeoutMs);
-        const done = () => finish(true);
-        function finish(complete: boolean) {
-          clearTimeout(timer);
-          idle.delete(done);
-          resolve(complete);
-        }
-        idle.add(done);
-        settle();
-      });
-    },
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      const lost = queue.length + inFlight.length;
-      if (lost > 0) log(`click shipper: stopped with ${lost} clicks not shipped; they are lost`);
-      // The batch in flight is counted when its attempt ends (pump).
-      dropped += queue.length;
-      queue.length = 0;
-      wakeRetry();
-    },
-  };
 }
 
 /** The broker answered that this batch can never be stored (400). */
