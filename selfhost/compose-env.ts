@@ -6,6 +6,7 @@
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { isMain } from "./entry-point";
 import { generateSecret, SECRET_ENV } from "./secrets";
 
 /** Every secret of the Compose deployment: the runner's, plus Grafana's admin password. */
@@ -23,7 +24,7 @@ export function writeComposeEnv(path: string): string[] {
   return added;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMain(import.meta.url)) {
   const path = fileURLToPath(new URL("../.env", import.meta.url));
   const added = writeComposeEnv(path);
   console.log(added.length ? `generated ${added.join(", ")} into ${path}` : `${path} has every secret`);
