@@ -60,13 +60,15 @@ export type HttpServiceOptions = {
 /** Starts listening; resolves once the port is bound and rejects if it cannot be (say, it is taken). */
 export async function startHttpService(opts: HttpServiceOptions): Promise<ServiceHandle> {
   const authorized = opts.auth ? bearerCheck(opts.auth.token, opts.auth.service) : () => true;
-  const open = opts.auth?.open ?? (() => false);
+  const open = opts.auth?.open;
   const refusal = opts.auth?.refusal ?? [401];
   const onError = opts.onError ?? ((err: Error): Answer => [500, { error: err.message }]);
 
+  // The path is parsed only for services with open paths: each uncached redirect reads from the KV service.
+  const isOpen = (req: IncomingMessage) =>
+    open?.(new URL(req.url ?? "/", "http://service").pathname) ?? false;
   const answer = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? "/", "http://service").pathname;
-    if (!open(path) && !authorized(req)) return refusal;
+    if (!isOpen(req) && !authorized(req)) return refusal;
     return opts.handle(req, res);
   };
   // The work is not tied to the request: a client that goes away mid-way does not cancel it.
