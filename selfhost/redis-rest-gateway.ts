@@ -97,6 +97,9 @@ export async function startRedisGateway(opts: {
     },
     handle,
     onError: failure,
+  }).catch((err) => {
+    redis.disconnect();
+    throw err;
   });
   return {
     ...http,
