@@ -57,8 +57,9 @@ const spread = (xs: number[], fmt = (x: number) => String(x)) =>
 const ratio = (x: number) => x.toFixed(3);
 
 const base = baseCommit();
-const baseLabel = git("log", "-1", "--format=%h %s", base).slice(0, 72);
-const headLabel = `${git("log", "-1", "--format=%h", "HEAD")} + working tree`;
+const baseLabel = process.env.BENCH_AB_BUNDLE_A ?? git("log", "-1", "--format=%h %s", base).slice(0, 72);
+const headLabel =
+  process.env.BENCH_AB_BUNDLE_B ?? `${git("log", "-1", "--format=%h", "HEAD")} + working tree`;
 const loadBefore = loadavg()[0] as number;
 const rps: Record<Side, number[]> = { A: [], B: [] };
 /** The replica's own CPU time per request (µs): on a shared machine it moves far less than req/s. */
