@@ -105,63 +105,17 @@ export async function startPostgres(
   const data = opts.dataDir ? resolve(opts.dataDir) : join(temp, "data");
   const password = opts.password ?? generateSecret();
   const durability = opts.durability ?? "durable";
-  const log = join(temp, "postgres.log");
-  const exec = async (tool: string, args: string[]) => {
+  const exec: Exec = async (tool, args) => {
     const [cmd, argv] = as.argv(join(bin, tool), args);
     // cwd: the postgres user may not be allowed into ours (root's home, say).
     await run(cmd, argv, { cwd: temp });
   };
 
   if (!existsSync(join(data, "PG_VERSION"))) {
-    if (opts.dataDir) {
-      mkdirSync(data, { recursive: true, mode: 0o700 });
-      as.own(data);
-    }
-    // initdb reads the password from a file, so it never shows in a process listing.
-    const pwfile = join(temp, "pwfile");
-    writeFileSync(pwfile, password, { mode: 0o600 });
-    as.own(pwfile);
-    // C.UTF-8 is Neon's default collation too.
-    await exec("initdb", [
-      "-D",
-      data,
-      "--auth=scram-sha-256",
-      `--pwfile=${pwfile}`,
-      "-U",
-      "postgres",
-      ...(durability === "durable" ? [] : ["--no-sync"]),
-      "-E",
-      "UTF8",
-      "--locale=C.UTF-8",
-    ]).finally(() => rmSync(pwfile, { force: true }));
+    await initDataDir({ exec, as, temp, data, password, durability, create: Boolean(opts.dataDir) });
   }
 
-  let port = opts.port ?? (await freePort());
-  const crashListeners: Array<(reason: string) => void> = [];
-  let unwatch = () => {};
-  const start = async () => {
-    unwatch();
-    const options = [
-      `-p ${port}`,
-      `-k ${temp}`,
-      "-c listen_addresses=127.0.0.1",
-      ...(durability === "durable" ? [] : UNSAFE_FOR_DATA),
-      "-c max_connections=200",
-    ].join(" ");
-    try {
-      await exec("pg_ctl", ["-w", "-D", data, "-l", log, "-o", options, "start"]);
-      unwatch = watchPostmaster(data, () => {
-        for (const listener of crashListeners) listener("postmaster is gone");
-      });
-    } catch (error) {
-      const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-15).join("\n") : "";
-      throw new Error(`${(error as Error).message}\n--- ${log} ---\n${tail}`);
-    }
-  };
-  const stop = () => {
-    unwatch();
-    return exec("pg_ctl", ["-w", "-D", data, "-m", "fast", "stop"]);
-  };
+  const server = postmaster({ exec, temp, data, durability, port: opts.port ?? (await freePort()) });
   // pg_ctl daemonises the server: without this it would outlive a crashed test run.
   const stopOnExit = () => {
     const [cmd, argv] = as.argv(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]);
@@ -169,46 +123,139 @@ export async function startPostgres(
     rmSync(temp, { recursive: true, force: true });
   };
   process.on("exit", stopOnExit);
-
-  // freePort() can race with another process taking the port before Postgres binds it.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await start();
-      break;
-    } catch (error) {
-      if (opts.port || attempt === 3 || !/already in use/.test((error as Error).message)) {
-        process.off("exit", stopOnExit);
-        rmSync(temp, { recursive: true, force: true });
-        throw error;
-      }
-      port = await freePort();
-    }
+  try {
+    await startOnFreePort(server, Boolean(opts.port));
+  } catch (error) {
+    process.off("exit", stopOnExit);
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
   }
 
   // Generated passwords are URL-safe; one from the environment may not be.
   const urlOf = (db: string) =>
-    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}?sslmode=disable`;
-  const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${db}?sslmode=disable`;
   return {
-    port,
+    port: server.port,
     url: urlOf("postgres"),
-    start,
-    stop,
-    onCrash: (listener) => void crashListeners.push(listener),
+    start: server.start,
+    stop: server.stop,
+    onCrash: server.onCrash,
     async dispose() {
-      await stop().catch(() => {});
+      await server.stop().catch(() => {});
       process.off("exit", stopOnExit);
       rmSync(temp, { recursive: true, force: true });
     },
-    async createDatabase(name, template) {
-      const client = new pg.Client({ connectionString: urlOf("postgres") });
-      await client.connect();
-      try {
-        await client.query(`create database ${quote(name)}${template ? ` template ${quote(template)}` : ""}`);
-      } finally {
-        await client.end();
-      }
-      return urlOf(encodeURIComponent(name));
-    },
+    createDatabase: (name, template) => createDatabase(urlOf, name, template),
   };
+}
+
+/** Runs one of Postgres's tools (initdb, pg_ctl) as the user Postgres runs as. */
+type Exec = (tool: string, args: string[]) => Promise<void>;
+
+/** Creates the data directory (`create`: a caller's, not yet there) and the `postgres` superuser. */
+async function initDataDir({
+  exec,
+  as,
+  temp,
+  data,
+  password,
+  durability,
+  create,
+}: {
+  exec: Exec;
+  as: ReturnType<typeof userCommand>;
+  temp: string;
+  data: string;
+  password: string;
+  durability: Durability;
+  create: boolean;
+}): Promise<void> {
+  if (create) {
+    mkdirSync(data, { recursive: true, mode: 0o700 });
+    as.own(data);
+  }
+  // initdb reads the password from a file, so it never shows in a process listing.
+  const pwfile = join(temp, "pwfile");
+  writeFileSync(pwfile, password, { mode: 0o600 });
+  as.own(pwfile);
+  // C.UTF-8 is Neon's default collation too.
+  await exec("initdb", [
+    "-D",
+    data,
+    "--auth=scram-sha-256",
+    `--pwfile=${pwfile}`,
+    "-U",
+    "postgres",
+    ...(durability === "durable" ? [] : ["--no-sync"]),
+    "-E",
+    "UTF8",
+    "--locale=C.UTF-8",
+  ]).finally(() => rmSync(pwfile, { force: true }));
+}
+
+type Postmaster = ReturnType<typeof postmaster>;
+
+/** pg_ctl start and stop of the server on `data` at `port`, and who to tell when it dies unasked. */
+function postmaster(cfg: { exec: Exec; temp: string; data: string; durability: Durability; port: number }) {
+  const { exec, temp, data, durability } = cfg;
+  const log = join(temp, "postgres.log");
+  const crashListeners: Array<(reason: string) => void> = [];
+  let unwatch = () => {};
+  const server = {
+    port: cfg.port,
+    async start() {
+      unwatch();
+      const options = [
+        `-p ${server.port}`,
+        `-k ${temp}`,
+        "-c listen_addresses=127.0.0.1",
+        ...(durability === "durable" ? [] : UNSAFE_FOR_DATA),
+        "-c max_connections=200",
+      ].join(" ");
+      try {
+        await exec("pg_ctl", ["-w", "-D", data, "-l", log, "-o", options, "start"]);
+        unwatch = watchPostmaster(data, () => {
+          for (const listener of crashListeners) listener("postmaster is gone");
+        });
+      } catch (error) {
+        const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-15).join("\n") : "";
+        throw new Error(`${(error as Error).message}\n--- ${log} ---\n${tail}`);
+      }
+    },
+    stop() {
+      unwatch();
+      return exec("pg_ctl", ["-w", "-D", data, "-m", "fast", "stop"]);
+    },
+    onCrash: (listener: (reason: string) => void) => void crashListeners.push(listener),
+  };
+  return server;
+}
+
+/** Starts `server`, on another free port when a `fixedPort` was not asked for and its port was taken. */
+async function startOnFreePort(server: Postmaster, fixedPort: boolean): Promise<void> {
+  // freePort() can race with another process taking the port before Postgres binds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await server.start();
+    } catch (error) {
+      if (fixedPort || attempt === 3 || !/already in use/.test((error as Error).message)) throw error;
+      server.port = await freePort();
+    }
+  }
+}
+
+async function createDatabase(
+  urlOf: (db: string) => string,
+  name: string,
+  template?: string,
+): Promise<string> {
+  const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
+  const client = new pg.Client({ connectionString: urlOf("postgres") });
+  await client.connect();
+  try {
+    await client.query(`create database ${quote(name)}${template ? ` template ${quote(template)}` : ""}`);
+  } finally {
+    await client.end();
+  }
+  return urlOf(encodeURIComponent(name));
 }
