@@ -50,7 +50,6 @@ export function workerd(opts: {
   let shipper: ClickShipper | undefined;
   let shipperLog: WriteStream | undefined;
   const crashListeners: Array<(reason: string) => void> = [];
-  const sum = (pick: (s: ClickShipper) => number) => shippers.reduce((n, s) => n + pick(s), 0);
   return {
     port: opts.port,
     url: `http://127.0.0.1:${opts.port}`,
@@ -60,17 +59,7 @@ export function workerd(opts: {
     get pid() {
       return child?.pid;
     },
-    clicks: {
-      get pending() {
-        return sum((s) => s.pending);
-      },
-      get shipped() {
-        return sum((s) => s.shipped);
-      },
-      get dropped() {
-        return sum((s) => s.dropped);
-      },
-    },
+    clicks: totalOf(shippers),
     configure(capnp) {
       writeFileSync(opts.configPath, capnp);
     },
@@ -94,10 +83,7 @@ export function workerd(opts: {
       if (typeof out === "number") closeSync(out);
       killOnExit(child);
       const started = child;
-      const failed = new Promise<never>((_, reject) =>
-        started.once("exit", (code) => reject(new Error(`workerd exited with ${code} (${opts.configPath})`))),
-      );
-      await Promise.race([waitForPort(opts.port), failed]);
+      await listening(started, opts.port, opts.configPath);
       // stop() forgets its child first, so an exit of the current child is one nobody asked for.
       started.once("exit", (code, signal) => {
         if (child === started) for (const listener of crashListeners) listener(`exited (${signal ?? code})`);
@@ -120,4 +106,28 @@ export function workerd(opts: {
       crashListeners.push(listener);
     },
   };
+}
+
+/** Live sums over `shippers`, which grows by one each time the replica starts again. */
+function totalOf(shippers: ClickShipper[]): ClickShipperStats {
+  const sum = (pick: (s: ClickShipper) => number) => shippers.reduce((n, s) => n + pick(s), 0);
+  return {
+    get pending() {
+      return sum((s) => s.pending);
+    },
+    get shipped() {
+      return sum((s) => s.shipped);
+    },
+    get dropped() {
+      return sum((s) => s.dropped);
+    },
+  };
+}
+
+/** Resolves once `port` accepts connections; rejects if `child` exits first (a bad config, say). */
+async function listening(child: ChildProcess, port: number, configPath: string): Promise<void> {
+  const failed = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`workerd exited with ${code} (${configPath})`))),
+  );
+  await Promise.race([waitForPort(port), failed]);
 }
