@@ -47,7 +47,6 @@ export async function startStack(options: StackOptions = {}) {
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const redis = new Redis({ url: gateway.url, token: GATEWAY_TOKEN, enableTelemetry: false });
 
-  const consumer = options.consumer ?? "aggregator";
   const shared = {
     DATABASE_URL: databaseUrl,
     DB_WS_PROXY: wsProxy.url,
@@ -56,75 +55,14 @@ export async function startStack(options: StackOptions = {}) {
   };
   const mf = new Miniflare({
     workers: [
-      {
-        name: "edge",
-        modules: true,
-        scriptPath: inject("workerBundle"),
-        compatibilityDate: COMPATIBILITY_DATE,
-        kvNamespaces: ["LINKS"],
-        queueProducers: { CLICKS: "clicks" },
-        bindings: {
-          ...shared,
-          ADMIN_TOKEN,
-          VISITOR_SALT: "test-salt",
-          // As wrangler.toml sets it on Cloudflare, whose edge writes this header itself.
-          CLIENT_IP_HEADER: "CF-Connecting-IP",
-          KV_CACHE_TTL: "60",
-          REDIS_TIMEOUT_MS: "300",
-          // Generous limits: test files share one Redis and one client IP; rate-limit.test.ts sets its own.
-          RATE_LIMIT_STRICT_PER_SECOND: "100000",
-          RATE_LIMIT_API_PER_SECOND: "100000",
-          RATE_LIMIT_KEY_PER_SECOND: "100000",
-          ...options.vars,
-        },
-      },
-      consumer === "aggregator"
-        ? {
-            name: "aggregator",
-            modules: true,
-            scriptPath: inject("aggregatorBundle"),
-            compatibilityDate: COMPATIBILITY_DATE,
-            queueConsumers: { clicks: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },
-            bindings: { ...shared, ...options.vars },
-          }
-        : {
-            name: "recorder",
-            modules: true,
-            script: RECORDER_SCRIPT,
-            compatibilityDate: COMPATIBILITY_DATE,
-            kvNamespaces: ["RECEIVED"],
-            queueConsumers: { clicks: { maxBatchSize: 100, maxBatchTimeout: 1 } },
-          },
+      edgeWorker(shared, options.vars),
+      consumerWorker(options.consumer ?? "aggregator", shared, options.vars),
     ],
   });
   await mf.ready;
 
   const origin = "https://sho.test";
-  const fetchEdge = (path: string, init: RequestInit = {}) =>
-    mf.dispatchFetch(`${origin}${path}`, {
-      redirect: "manual",
-      ...init,
-    } as never) as unknown as Promise<Response>;
-
-  /** Calls the API as the admin, with a JSON body when given. */
-  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    fetchEdge(`/api/v1${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${ADMIN_TOKEN}`,
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    });
-
-  /** Queue messages the recorder consumer received. */
-  const received = async (): Promise<Array<Record<string, unknown>>> => {
-    const recorder = await mf.getWorker("recorder");
-    const res = await recorder.fetch("http://recorder/");
-    return (await res.json()) as Array<Record<string, unknown>>;
-  };
-
+  const { fetchEdge, api, received } = edgeClient(mf, origin);
   return {
     mf,
     origin,
@@ -151,6 +89,86 @@ export async function startStack(options: StackOptions = {}) {
       await Promise.allSettled([db.end(), wsProxy.close(), gateway.close()]);
     },
   };
+}
+
+/** The edge worker from the bundle `wrangler deploy` uploads, with the vars a test stack needs. */
+function edgeWorker(shared: Record<string, string>, vars?: Record<string, string>) {
+  return {
+    name: "edge",
+    modules: true,
+    scriptPath: inject("workerBundle"),
+    compatibilityDate: COMPATIBILITY_DATE,
+    kvNamespaces: ["LINKS"],
+    queueProducers: { CLICKS: "clicks" },
+    bindings: {
+      ...shared,
+      ADMIN_TOKEN,
+      VISITOR_SALT: "test-salt",
+      // As wrangler.toml sets it on Cloudflare, whose edge writes this header itself.
+      CLIENT_IP_HEADER: "CF-Connecting-IP",
+      KV_CACHE_TTL: "60",
+      REDIS_TIMEOUT_MS: "300",
+      // Generous limits: test files share one Redis and one client IP; rate-limit.test.ts sets its own.
+      RATE_LIMIT_STRICT_PER_SECOND: "100000",
+      RATE_LIMIT_API_PER_SECOND: "100000",
+      RATE_LIMIT_KEY_PER_SECOND: "100000",
+      ...vars,
+    },
+  };
+}
+
+/** The clicks queue's consumer: the real aggregator, or the recorder. */
+function consumerWorker(
+  consumer: NonNullable<StackOptions["consumer"]>,
+  shared: Record<string, string>,
+  vars?: Record<string, string>,
+) {
+  return consumer === "aggregator"
+    ? {
+        name: "aggregator",
+        modules: true,
+        scriptPath: inject("aggregatorBundle"),
+        compatibilityDate: COMPATIBILITY_DATE,
+        queueConsumers: { clicks: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },
+        bindings: { ...shared, ...vars },
+      }
+    : {
+        name: "recorder",
+        modules: true,
+        script: RECORDER_SCRIPT,
+        compatibilityDate: COMPATIBILITY_DATE,
+        kvNamespaces: ["RECEIVED"],
+        queueConsumers: { clicks: { maxBatchSize: 100, maxBatchTimeout: 1 } },
+      };
+}
+
+/** How tests talk to the stack: requests to the edge, the API as the admin, what the recorder received. */
+function edgeClient(mf: Miniflare, origin: string) {
+  const fetchEdge = (path: string, init: RequestInit = {}) =>
+    mf.dispatchFetch(`${origin}${path}`, {
+      redirect: "manual",
+      ...init,
+    } as never) as unknown as Promise<Response>;
+
+  /** Calls the API as the admin, with a JSON body when given. */
+  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetchEdge(`/api/v1${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+
+  /** Queue messages the recorder consumer received. */
+  const received = async (): Promise<Array<Record<string, unknown>>> => {
+    const recorder = await mf.getWorker("recorder");
+    const res = await recorder.fetch("http://recorder/");
+    return (await res.json()) as Array<Record<string, unknown>>;
+  };
+  return { fetchEdge, api, received };
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
