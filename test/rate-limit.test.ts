@@ -10,7 +10,9 @@ beforeAll(async () => {
       RATE_LIMIT_STRICT_PER_SECOND: "10",
       RATE_LIMIT_API_PER_SECOND: "100",
       RATE_LIMIT_KEY_PER_SECOND: "30",
-      REDIS_TIMEOUT_MS: "150",
+      // Not the shipped 150 ms: on a loaded test machine a Redis round trip can take longer, and a limiter that
+      // fails open lets a burst through. slow-redis.test.ts holds the budget itself.
+      REDIS_TIMEOUT_MS: "1000",
     },
   });
 });
@@ -29,27 +31,46 @@ async function atWindowStart(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
 }
 
+/**
+ * Sends a burst that starts at a window boundary and is answered within that window, so the
+ * limiter's count is exact. A loaded machine can stretch a burst past the window: then the
+ * exact count is not what the limiter promises, so the burst is tried again with fresh
+ * callers (`attempt` gets the try's number), at most five times.
+ */
+async function burstInOneWindow(
+  size: number,
+  attempt: (n: number) => Promise<(i: number) => Promise<Response>>,
+) {
+  for (let n = 1; n <= 5; n++) {
+    const send = await attempt(n);
+    await atWindowStart();
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: size }, (_, i) => send(i)));
+    if (Date.now() - started < 950) return answers;
+  }
+  throw new Error(
+    `could not answer ${size} requests within one second in five tries: the machine is too loaded`,
+  );
+}
+
 const randomIp = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}-${crypto.randomUUID().slice(0, 4)}`;
 
 describe("rate limits on real Redis", () => {
   it("answers the 11th strict request within a second with 429, Retry-After and RateLimit headers", async () => {
-    const ip = randomIp();
-    const statuses: number[] = [];
-    let last: Response | undefined;
-    await atWindowStart();
-    for (let i = 0; i < 11; i++) {
-      last = await fromIp(ip, "/keys");
-      statuses.push(last.status);
-    }
-    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(200));
-    expect(statuses[10]).toBe(429);
-    expect(last?.headers.get("content-type")).toBe("application/problem+json");
-    expect(Number(last?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(last?.headers.get("ratelimit-limit")).toBe("10");
-    expect(last?.headers.get("ratelimit-remaining")).toBe("0");
+    const answers = await burstInOneWindow(11, async () => {
+      const ip = randomIp();
+      return () => fromIp(ip, "/keys");
+    });
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([...Array(10).fill(200), 429]);
+    const refused = answers.find((r) => r.status === 429);
+    expect(refused?.headers.get("content-type")).toBe("application/problem+json");
+    expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused?.headers.get("ratelimit-limit")).toBe("10");
+    expect(refused?.headers.get("ratelimit-remaining")).toBe("0");
     // Another client is not affected.
     expect((await fromIp(randomIp(), "/keys")).status).toBe(200);
-  });
+  }, 60_000);
 
   it("adds RateLimit headers to passing API responses", async () => {
     const res = await fromIp(randomIp(), "/links");
@@ -59,8 +80,9 @@ describe("rate limits on real Redis", () => {
   });
 
   it("limits one API key across IPs", async () => {
-    const created = await (
-      await stack.fetch("/api/v1/keys", {
+    // A new key for each try: a stretched burst leaves its count in the key's sliding window.
+    const answers = await burstInOneWindow(31, async () => {
+      const created = await stack.fetch("/api/v1/keys", {
         method: "POST",
         headers: {
           Authorization: `Bearer ${ADMIN_TOKEN}`,
@@ -68,21 +90,17 @@ describe("rate limits on real Redis", () => {
           "CF-Connecting-IP": randomIp(),
         },
         body: JSON.stringify({ name: "busy", scopes: ["links:read"] }),
-      })
-    ).json();
-    const key = (created as { key: string }).key;
-    await atWindowStart();
-    const statuses = await Promise.all(
-      Array.from({ length: 31 }, async () => {
-        const res = await stack.fetch("/api/v1/links?limit=1", {
-          headers: { "X-Api-Key": key, "CF-Connecting-IP": randomIp() },
+      });
+      const { key } = (await created.json()) as { key: string };
+      return (i: number) =>
+        stack.fetch("/api/v1/links?limit=1", {
+          headers: { "X-Api-Key": key, "CF-Connecting-IP": `${randomIp()}-${i}` },
         });
-        return res.status;
-      }),
-    );
+    });
+    const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(30);
     expect(statuses.filter((s) => s === 429)).toHaveLength(1);
-  });
+  }, 60_000);
 
   it("fails open when Redis is unreachable: the API and redirects keep answering within the timeout", async () => {
     const slug = `fo-${crypto.randomUUID().slice(0, 8)}`;
