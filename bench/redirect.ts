@@ -14,7 +14,7 @@ import pg from "pg";
 import { startCluster } from "../selfhost/cluster";
 import { freePort } from "../selfhost/services/free-port";
 import { workerd } from "../selfhost/services/workerd";
-import { V8_FLAGS } from "../selfhost/workerd-config";
+import { COMPATIBILITY_DATE, V8_FLAGS } from "../selfhost/workerd-config";
 import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
 import { withCpu } from "./cpu-time";
 import { CONNECTIONS, measure, paced, type Row, SECONDS } from "./load-runs";
@@ -46,7 +46,7 @@ const basePort = await freePort();
 const baseline = workerd({ configPath: join(dir, "baseline.capnp"), port: basePort });
 baseline.configure(`using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = (modules = [ (name = "index.js", esModule = embed ${JSON.stringify(relative(dir, fileURLToPath(new URL("constant-302.js", import.meta.url))))}) ], compatibilityDate = "2026-04-20")) ],
+  services = [ (name = "main", worker = (modules = [ (name = "index.js", esModule = embed ${JSON.stringify(relative(dir, fileURLToPath(new URL("constant-302.js", import.meta.url))))}) ], compatibilityDate = "${COMPATIBILITY_DATE}")) ],
   sockets = [ (name = "http", address = "127.0.0.1:${basePort}", http = (), service = "main") ],
   v8Flags = [ ${V8_FLAGS.map((f) => JSON.stringify(f)).join(", ")} ],
 );`);

@@ -12,7 +12,8 @@
 
 import { bearer, requireToken } from "./internal-auth";
 
-const COMPATIBILITY_DATE = "2026-04-20";
+/** The same date as both wrangler.toml files. */
+export const COMPATIBILITY_DATE = "2026-11-17";
 
 /**
  * V8 flags for every workerd process of the cluster. With V8's default young generation

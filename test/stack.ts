@@ -1,14 +1,14 @@
 import { Redis } from "@upstash/redis";
-import { Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import pg from "pg";
 import { inject } from "vitest";
 import { startRedisGateway } from "../selfhost/redis-rest-gateway";
+import { COMPATIBILITY_DATE } from "../selfhost/workerd-config";
 import { postgresAddress, startWsProxy } from "../selfhost/ws-proxy";
 import { createTestDatabase } from "./databases";
 
 export const ADMIN_TOKEN = "test-admin-token";
 const GATEWAY_TOKEN = "test-gateway-token";
-const COMPATIBILITY_DATE = "2026-04-20";
 
 /** A queue consumer for tests that records every message body, so tests can read what the edge sent. */
 const RECORDER_SCRIPT = `
@@ -53,12 +53,15 @@ export async function startStack(options: StackOptions = {}) {
     UPSTASH_REDIS_REST_URL: gateway.url,
     UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
   };
-  const mf = new Miniflare({
-    workers: [
-      edgeWorker(shared, options.vars),
-      consumerWorker(options.consumer ?? "aggregator", shared, options.vars),
-    ],
-  });
+  // Miniflare 5 takes wrangler-shaped options; the converter keeps the workers below in the flat v4 shape.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [
+        edgeWorker(shared, options.vars),
+        consumerWorker(options.consumer ?? "aggregator", shared, options.vars),
+      ],
+    }),
+  );
   await mf.ready;
 
   const origin = "https://sho.test";
