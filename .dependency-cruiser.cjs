@@ -22,7 +22,8 @@ module.exports = {
     },
     {
       name: "worker-layers-point-down",
-      comment: "routes → middleware → services → adapters/schemas: schemas describe data and import no behaviour.",
+      comment:
+        "routes → middleware → services → adapters/schemas: schemas describe data and import no behaviour.",
       severity: "error",
       from: { path: "^worker/src/schemas/" },
       to: { path: "^worker/src/(middleware|routes|services|adapters)/" },
