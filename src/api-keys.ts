@@ -1,7 +1,16 @@
 /**
- * API key secrets: random, shown once, stored only as a SHA-256 hash with a short
- * display prefix. Shared by the worker and the `keys:create` command.
+ * API keys: their scopes, the reserved admin owner, and their secrets (random, shown once, stored only as a
+ * SHA-256 hash with a short display prefix). Shared by the worker and the `keys:create` command.
  */
+
+export const SCOPES = ["links:read", "links:write", "stats:read", "keys:admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Owner of everything created with the bootstrap ADMIN_TOKEN. */
+export const ADMIN_OWNER = "admin";
+
+/** No key may be given the admin token's owner: it would read and change the admin's links. */
+export const isReservedOwner = (ownerId: string): boolean => ownerId.toLowerCase() === ADMIN_OWNER;
 
 export const KEY_PREFIX = "lk_";
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -1,17 +1,6 @@
-import { counterFailure, recordBatch, writeDuration } from "./metrics";
+import { type BatchOutcome, counterFailure, recordBatch, writeDuration } from "./metrics";
 import { type ClickRow, reduceBatch } from "./reduce";
 import { type Queryable, writeClicks } from "./writer";
-
-/** What one batch came to; logged, and counted by the metrics. */
-export type BatchOutcome = {
-  received: number;
-  inserted: number;
-  /** Valid events already stored (a redelivery) or repeated within the batch. */
-  duplicates: number;
-  malformed: number;
-  /** True when the batch failed to write and its valid messages were handed back for retry. */
-  retried: boolean;
-};
 
 /** Adds clicks to the Redis counters, by link id (see clickCounterKey). */
 export type ClickCounters = { add(byLink: Map<number, number>): Promise<void> };

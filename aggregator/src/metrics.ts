@@ -1,6 +1,16 @@
 import { Counter, Gauge, Histogram, Registry } from "@shared/metrics/registry";
-import type { BatchOutcome } from "./handle-batch";
 import type { ReconcileReport } from "./reconcile";
+
+/** What one batch came to; logged, and counted here (defined here so the handler depends on the metrics, not both ways). */
+export type BatchOutcome = {
+  received: number;
+  inserted: number;
+  /** Valid events already stored (a redelivery) or repeated within the batch. */
+  duplicates: number;
+  malformed: number;
+  /** True when the batch failed to write and its valid messages were handed back for retry. */
+  retried: boolean;
+};
 
 /** The aggregator's metrics (per isolate; one aggregator process in self-host). */
 export const registry = new Registry();

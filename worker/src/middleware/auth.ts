@@ -1,3 +1,4 @@
+import { ADMIN_OWNER, isReservedOwner, SCOPES, type Scope } from "@shared/api-keys";
 import { forbidden, unauthorized } from "@shared/problem";
 import { secretsEqual } from "@shared/secrets-equal";
 import { createMiddleware } from "hono/factory";
@@ -5,15 +6,6 @@ import type { AppEnv, Principal } from "../env";
 import { runtimeFor } from "../runtime";
 import { principalForKey } from "../services/api-keys";
 import { consumeLimit } from "./rate-limit";
-
-export const SCOPES = ["links:read", "links:write", "stats:read", "keys:admin"] as const;
-export type Scope = (typeof SCOPES)[number];
-
-/** Owner of everything created with the bootstrap ADMIN_TOKEN. */
-export const ADMIN_OWNER = "admin";
-
-/** No key may be given the admin token's owner: it would read and change the admin's links. */
-export const isReservedOwner = (ownerId: string): boolean => ownerId.toLowerCase() === ADMIN_OWNER;
 
 /** The presented secret: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
 export function presentedSecret(headers: Headers): string | null {

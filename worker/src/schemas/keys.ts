@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ADMIN_OWNER, isReservedOwner, SCOPES } from "../middleware/auth";
+import { ADMIN_OWNER, isReservedOwner, SCOPES } from "@shared/api-keys";
 import { text } from "./text";
 
 export const CreateKeySchema = z
