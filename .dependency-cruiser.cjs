@@ -1,6 +1,6 @@
 /**
  * Import rules checked in CI (`npm run lint:deps`): no circles, the two workers never reach into the
- * self-host, bench or script code, and shared code (`src/`, imported as `@shared`) depends on neither worker.
+ * self-host, bench or script code, and shared code (`shared/`, imported as `@shared`) depends on neither worker.
  * Type-only imports count too (tsPreCompilationDeps): a type import is still a coupling.
  */
 module.exports = {
@@ -17,7 +17,7 @@ module.exports = {
       name: "shared-imports-no-worker",
       comment: "Shared code is below both workers.",
       severity: "error",
-      from: { path: "^src/", pathNot: "\\.test\\.ts$" },
+      from: { path: "^shared/", pathNot: "\\.test\\.ts$" },
       to: { path: "^(worker|aggregator|selfhost|bench|scripts)/" },
     },
     {

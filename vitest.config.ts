@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  resolve: { alias: { "@shared": fileURLToPath(new URL("./src", import.meta.url)) } },
+  resolve: { alias: { "@shared": fileURLToPath(new URL("./shared", import.meta.url)) } },
   test: {
     include: ["**/*.test.ts"],
     exclude: ["node_modules/**", "dist/**", ".wrangler/**"],

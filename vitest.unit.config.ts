@@ -7,9 +7,9 @@ import { defineConfig } from "vitest/config";
  * `npm test` runs everything.
  */
 export default defineConfig({
-  resolve: { alias: { "@shared": fileURLToPath(new URL("./src", import.meta.url)) } },
+  resolve: { alias: { "@shared": fileURLToPath(new URL("./shared", import.meta.url)) } },
   test: {
-    include: ["src/**/*.test.ts", "worker/src/**/*.test.ts", "aggregator/src/**/*.test.ts"],
+    include: ["shared/**/*.test.ts", "worker/src/**/*.test.ts", "aggregator/src/**/*.test.ts"],
     exclude: ["**/*.integration.test.ts", "node_modules/**"],
   },
 });

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { displayPrefix, generateApiKey, hashApiKey } from "@shared/api-keys";
 import pg from "pg";
-import { ADMIN_OWNER, isReservedOwner, SCOPES } from "../src/api-keys";
+import { ADMIN_OWNER, isReservedOwner, SCOPES } from "../shared/api-keys";
 
 const { values } = parseArgs({
   options: { name: { type: "string" }, scopes: { type: "string" }, owner: { type: "string" } },

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLICK_LINE_PREFIX } from "../src/click-line";
+import { CLICK_LINE_PREFIX } from "../shared/click-line";
 import { postToBroker, RefusedBatch, shipClicks, shipperMetrics } from "./click-shipper";
 import { type QueueBroker, startQueueBroker } from "./queue-broker";
 import { type RedisServer, startRedis } from "./services/redis";

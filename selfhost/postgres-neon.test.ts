@@ -5,7 +5,7 @@ import { drizzle } from "drizzle-orm/neon-serverless";
 import { integer, pgTable, text } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { configureNeon } from "../src/db/neon-config";
+import { configureNeon } from "../shared/db/neon-config";
 import { type PostgresServer, startPostgres } from "./services/postgres";
 import { postgresAddress, startWsProxy, type WsProxy } from "./ws-proxy";
 

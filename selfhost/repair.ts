@@ -13,9 +13,9 @@ import { desc, gt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { type CounterRedis, type ReconcileReport, reconcileCounters } from "../aggregator/src/reconcile";
-import { links } from "../src/db/schema";
-import { linkKey } from "../src/keys";
-import { RECORD_COLUMNS, toLinkRecord, tombstone } from "../src/links/record";
+import { links } from "../shared/db/schema";
+import { linkKey } from "../shared/keys";
+import { RECORD_COLUMNS, toLinkRecord, tombstone } from "../shared/links/record";
 import type { KvRecords } from "./kv-service";
 
 export type RepairReport = {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { displayPrefix, generateApiKey, hashApiKey } from "../src/api-keys";
-import { PROBLEM_TYPE_BASE } from "../src/problem";
+import { displayPrefix, generateApiKey, hashApiKey } from "../shared/api-keys";
+import { PROBLEM_TYPE_BASE } from "../shared/problem";
 import { CHROME, GOOGLEBOT } from "./fixtures";
 import { ADMIN_TOKEN, eventually, type Stack, startStack } from "./stack";
 

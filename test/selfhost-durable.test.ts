@@ -5,7 +5,7 @@ import { join } from "node:path";
 import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis } from "../selfhost/services/redis";
-import { clickCounterKey, linkKey } from "../src/keys";
+import { clickCounterKey, linkKey } from "../shared/keys";
 import { adminTokenOf, freeRunnerOffset, type Runner, startRunner } from "./runner";
 import { eventually } from "./stack";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { linkKey } from "../src/keys";
+import { linkKey } from "../shared/keys";
 import { type Stack, startStack } from "./stack";
 
 /**

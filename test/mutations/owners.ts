@@ -29,7 +29,7 @@ export const OWNER_MUTATIONS: Mutation[] = [
   {
     id: "admin-owner-not-reserved",
     bug: "a key can be given the owner `admin`, and with it the admin token's links",
-    file: "src/api-keys.ts",
+    file: "shared/api-keys.ts",
     search: "ownerId.toLowerCase() === ADMIN_OWNER;",
     replace: "false;",
     tests: ["test/owners.test.ts"],

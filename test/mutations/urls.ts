@@ -1,13 +1,13 @@
 import type { Mutation } from "./types";
 
-const UNIT = ["src/links/target-url.test.ts", "src/links/private-host.test.ts"];
+const UNIT = ["shared/links/target-url.test.ts", "shared/links/private-host.test.ts"];
 
-/** Target URL rules (src/links/) and how the API wires them to the deployment. */
+/** Target URL rules (shared/links/) and how the API wires them to the deployment. */
 export const URL_MUTATIONS: Mutation[] = [
   {
     id: "url-scheme-check-removed",
     bug: "any scheme with a host passes (javascript://example.com/%0Aalert(1))",
-    file: "src/links/target-url.ts",
+    file: "shared/links/target-url.ts",
     search:
       'if (url.protocol !== "http:" && url.protocol !== "https:") return { problem: "scheme-not-allowed" };',
     replace: "",
@@ -16,7 +16,7 @@ export const URL_MUTATIONS: Mutation[] = [
   {
     id: "url-slashes-not-required",
     bug: "http:<slug> is read with the slug as its host and passes, though a browser resolves it on this service",
-    file: "src/links/target-url.ts",
+    file: "shared/links/target-url.ts",
     search: "const written = WRITTEN_AUTHORITY.exec(raw)?.[1];",
     replace: "const written = WRITTEN_AUTHORITY.exec(raw)?.[1] ?? url.host;",
     tests: UNIT,
@@ -24,7 +24,7 @@ export const URL_MUTATIONS: Mutation[] = [
   {
     id: "url-backslash-allowed",
     bug: "a backslash in the authority passes (parsers disagree on the host)",
-    file: "src/links/target-url.ts",
+    file: "shared/links/target-url.ts",
     search: 'if (written.includes("\\\\")) return { problem: "backslash-in-authority" };',
     replace: "",
     tests: UNIT,
@@ -32,7 +32,7 @@ export const URL_MUTATIONS: Mutation[] = [
   {
     id: "url-own-host-check-removed",
     bug: "a target on this service's own host passes (redirect loop)",
-    file: "src/links/target-url.ts",
+    file: "shared/links/target-url.ts",
     search: "if (policy.ownHosts.some((own) => withoutTrailingDot(own.toLowerCase()) === host)) {",
     replace: "if (false) {",
     tests: UNIT,
@@ -48,7 +48,7 @@ export const URL_MUTATIONS: Mutation[] = [
   {
     id: "url-private-check-removed",
     bug: "loopback, private and link-local targets pass",
-    file: "src/links/target-url.ts",
+    file: "shared/links/target-url.ts",
     search: "if (!policy.allowPrivate && isPrivateHost(host))",
     replace: "if (false)",
     tests: UNIT,
@@ -56,7 +56,7 @@ export const URL_MUTATIONS: Mutation[] = [
   {
     id: "private-host-misses-loopback",
     bug: "127.0.0.0/8 is not private",
-    file: "src/links/private-host.ts",
+    file: "shared/links/private-host.ts",
     search: '  ["127.0.0.0", 8],\n',
     replace: "",
     tests: UNIT,
@@ -64,7 +64,7 @@ export const URL_MUTATIONS: Mutation[] = [
   {
     id: "private-host-misses-ipv4-mapped",
     bug: "[::ffff:127.0.0.1] is not private",
-    file: "src/links/private-host.ts",
+    file: "shared/links/private-host.ts",
     search: "if (zeroUpTo(5) && g[5] === 0xffff) return isPrivateIpv4(embeddedIpv4);",
     replace: "if (zeroUpTo(5) && g[5] === 0xffff) return false;",
     tests: UNIT,
