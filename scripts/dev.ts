@@ -6,7 +6,7 @@
  * - Both workers in one `wrangler dev` process, so they share the clicks queue.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startRedisGateway } from "../selfhost/redis-rest-gateway";
 import { loadOrCreateSecrets } from "../selfhost/secrets";
@@ -41,9 +41,13 @@ const vars = [
   `ADMIN_TOKEN=${ADMIN_TOKEN}`,
   `VISITOR_SALT=${secrets.visitorSalt}`,
 ].join("\n");
-// wrangler reads .dev.vars beside each config; both are git-ignored.
-writeFileSync(`${ROOT}.dev.vars`, `${vars}\n`);
-writeFileSync(`${ROOT}aggregator/.dev.vars`, `${vars}\n`);
+// wrangler reads .dev.vars beside each config; both are git-ignored. They hold ADMIN_TOKEN and
+// VISITOR_SALT, so only the owner may read them. `mode` applies only when the file is created, so
+// one left by an older run (0644) is narrowed before the secrets are written into it.
+for (const file of [`${ROOT}.dev.vars`, `${ROOT}aggregator/.dev.vars`]) {
+  if (existsSync(file)) chmodSync(file, 0o600);
+  writeFileSync(file, `${vars}\n`, { mode: 0o600 });
+}
 
 const wrangler = spawn(
   `${ROOT}node_modules/.bin/wrangler`,
