@@ -81,6 +81,8 @@ const refused: Array<[string, string]> = [
   ["the link-local metadata address", "http://169.254.169.254/latest/meta-data/"],
   ["an IPv6 unique local address", "http://[fd12::1]/"],
   ["an IPv6 link-local address", "http://[fe80::1]/"],
+  ["6to4 of an RFC 1918 address", "http://[2002:c0a8:101::1]/"],
+  ["the broadcast address", "http://255.255.255.255/"],
   ["a backslash before the host's end", "https://example.com\\@evil.example/"],
   ["credentials", "https://user:pass@example.com/"],
   ["javascript: with a host", "javascript://example.com/%0Aalert(1)"],

@@ -34,6 +34,17 @@ describe("isPrivateHost", () => {
     ["link-local fe80::/10", "http://[fe80::1]/"],
     ["link-local fe80::/10, high end", "http://[febf::1]/"],
     ["site-local fec0::/10", "http://[fec0::1]/"],
+    ["benchmarking 198.18/15, low end", "http://198.18.0.0/"],
+    ["benchmarking 198.18/15, high end", "http://198.19.255.255/"],
+    ["multicast 224/4, low end", "http://224.0.0.1/"],
+    ["multicast 224/4, high end", "http://239.255.255.255/"],
+    ["reserved 240/4", "http://240.0.0.1/"],
+    ["the broadcast address", "http://255.255.255.255/"],
+    ["6to4 of loopback", "http://[2002:7f00:1::]/"],
+    ["6to4 of RFC 1918, with an interface id", "http://[2002:c0a8:101::1]/"],
+    ["6to4 of the metadata address", "http://[2002:a9fe:a9fe::]/"],
+    ["IPv6 multicast ff00::/8", "http://[ff02::1]/"],
+    ["IPv6 multicast ff00::/8, high end", "http://[ffff::1]/"],
   ])("refuses %s", (_, url) => {
     expect(isPrivateHost(hostOf(url))).toBe(true);
   });
@@ -59,6 +70,12 @@ describe("isPrivateHost", () => {
     ["just above fc00::/7", "http://[fe00::1]/"],
     ["just below fe80::/10", "http://[fe7f::1]/"],
     ["above ::/96", "http://[::1:0:0:1]/"],
+    ["just below 198.18/15", "http://198.17.255.255/"],
+    ["just above 198.18/15", "http://198.20.0.0/"],
+    ["just below 224/4", "http://223.255.255.255/"],
+    ["6to4 of a public address", "http://[2002:808:808::1]/"],
+    ["just below 2002::/16", "http://[2001:ffff::1]/"],
+    ["just above 2002::/16", "http://[2003::1]/"],
   ])("accepts %s", (_, url) => {
     expect(isPrivateHost(hostOf(url))).toBe(false);
   });

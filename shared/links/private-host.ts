@@ -13,7 +13,10 @@ export function isPrivateHost(hostname: string): boolean {
   return ipv4 !== null && isPrivateIpv4(ipv4);
 }
 
-/** [network, prefix length]: this network (with 0.0.0.0), RFC 1918, CGNAT, loopback, link-local. */
+/**
+ * [network, prefix length]: this network (with 0.0.0.0), RFC 1918, CGNAT, loopback, link-local,
+ * benchmarking, multicast, and reserved (with the 255.255.255.255 broadcast address).
+ */
 const PRIVATE_IPV4: ReadonlyArray<readonly [string, number]> = [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
@@ -22,6 +25,9 @@ const PRIVATE_IPV4: ReadonlyArray<readonly [string, number]> = [
   ["169.254.0.0", 16],
   ["172.16.0.0", 12],
   ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
 ];
 const PRIVATE_IPV4_RANGES = PRIVATE_IPV4.map(([net, bits]) => ({ net: parseIpv4(net) ?? 0, bits }));
 
@@ -46,6 +52,8 @@ function isPrivateIpv6(text: string): boolean {
   if (zeroUpTo(5) && g[5] === 0xffff) return isPrivateIpv4(embeddedIpv4); // IPv4-mapped
   const nat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((group) => group === 0);
   if (nat64) return isPrivateIpv4(embeddedIpv4); // 64:ff9b::/96 reaches the embedded IPv4 address
+  if (g[0] === 0x2002) return isPrivateIpv4(g[1] * 0x10000 + g[2]); // 6to4 2002::/16: IPv4 in bits 16..47
+  if ((g[0] & 0xff00) === 0xff00) return true; // multicast ff00::/8
   if ((g[0] & 0xfe00) === 0xfc00) return true; // unique local fc00::/7
   if ((g[0] & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
   return (g[0] & 0xffc0) === 0xfec0; // site-local fec0::/10 (deprecated, still private)
