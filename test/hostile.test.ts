@@ -307,6 +307,26 @@ const cases: Case[] = [
     path: `/links/${adminSlug}/stats?from=2020-01-01&to=2026-01-01&interval=hour`,
     status: 400,
   },
+  // Year 0 parses, but the default from (7 days earlier) falls in year -1, which Postgres refuses: was a 500.
+  { name: "stats to in year 0", path: `/links/${adminSlug}/stats?to=0000-01-01`, status: 400, names: "to" },
+  {
+    name: "stats to early in 1970, so the default from is in 1969",
+    path: `/links/${adminSlug}/stats?to=1970-01-02`,
+    status: 400,
+    names: "from",
+  },
+  {
+    name: "stats from in year 0",
+    path: `/links/${adminSlug}/stats?from=0000-01-01&to=1970-01-02`,
+    status: 400,
+    names: "from",
+  },
+  {
+    name: "stats to past 9999 once in UTC",
+    path: `/links/${adminSlug}/stats?from=9999-12-31T00:00:00Z&to=9999-12-31T23:00:00-12:00`,
+    status: 400,
+    names: "to",
+  },
   // Bulk, upsert, keys
   { name: "bulk with an object", method: "POST", path: "/links/bulk", body: link({}), status: 400 },
   { name: "bulk with no items", method: "POST", path: "/links/bulk", body: [], status: 400 },

@@ -15,6 +15,15 @@ const Instant = text()
   )
   .openapi({ example: "2026-11-01T00:00:00Z" });
 
+/**
+ * The years a range may touch, in UTC. Year 0 parses, but a default `from` 7 days before it is in year -1,
+ * which the database driver cannot write: without this bound that was a 500. No click predates 1970.
+ */
+const MIN_YEAR = 1970;
+const MAX_YEAR = 9999;
+const inBounds = (d: Date) => d.getUTCFullYear() >= MIN_YEAR && d.getUTCFullYear() <= MAX_YEAR;
+const OUT_OF_BOUNDS = `must be between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31 (UTC)`;
+
 export const StatsQuerySchema = z
   .object({
     from: Instant.optional(),
@@ -24,6 +33,15 @@ export const StatsQuerySchema = z
   .transform((q, ctx) => {
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 7 * 24 * HOUR_MS);
+    if (!inBounds(to)) {
+      ctx.addIssue({ code: "custom", path: ["to"], message: OUT_OF_BOUNDS });
+      return z.NEVER;
+    }
+    if (!inBounds(from)) {
+      const message = q.from ? OUT_OF_BOUNDS : `defaults to 7 days before to, and ${OUT_OF_BOUNDS}`;
+      ctx.addIssue({ code: "custom", path: ["from"], message });
+      return z.NEVER;
+    }
     if (from.getTime() >= to.getTime()) {
       ctx.addIssue({ code: "custom", path: ["from"], message: "must be before to" });
       return z.NEVER;
