@@ -18,16 +18,27 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-/** The token of `Authorization: Bearer <token>`, or null. */
-export function bearerToken(authorization: string | null): string | null {
-  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
+/**
+ * The secret a request presents: the token of `Authorization: Bearer <token>`, or null. With `apiKey`,
+ * also `X-Api-Key: <key>` (trimmed), read only when no Authorization header is sent: a malformed
+ * Authorization is not rescued by an X-Api-Key beside it.
+ */
+export function presentedSecret(headers: Headers, { apiKey = false } = {}): string | null {
+  const authorization = headers.get("authorization");
+  if (authorization || !apiKey) return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
+  return headers.get("x-api-key")?.trim() || null;
 }
 
-/** True when `authorization` carries `expected` as its bearer token; false when either is missing. */
-export async function hasBearer(
-  authorization: string | null,
-  expected: string | undefined,
+/**
+ * True when the request presents `expected` (see `presentedSecret`; `apiKey` as there); false when either
+ * is missing. The one check behind every static secret: METRICS_TOKEN and QUEUE_PUSH_TOKEN on the
+ * aggregator (bearer only), ADMIN_TOKEN and METRICS_TOKEN on the edge's health and metrics routes.
+ */
+export async function hasSecret(
+  headers: Headers,
+  expected: string | null | undefined,
+  { apiKey = false } = {},
 ): Promise<boolean> {
-  const presented = bearerToken(authorization);
+  const presented = presentedSecret(headers, { apiKey });
   return Boolean(expected && presented && (await secretsEqual(presented, expected)));
 }

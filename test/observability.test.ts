@@ -51,6 +51,14 @@ describe("health endpoints", () => {
     expect(body.dependencies.map((d) => d.name)).toEqual(["kv", "redis", "postgres"]);
     expect(body.dependencies.every((d) => d.ok && d.latencyMs >= 0)).toBe(true);
   });
+
+  it("/health/detailed takes the admin token as X-Api-Key too, but not beside a wrong Authorization", async () => {
+    const status = async (headers: Record<string, string>) =>
+      (await stack.fetch("/health/detailed", { headers })).status;
+    expect(await status({ "X-Api-Key": ADMIN_TOKEN })).toBe(200);
+    expect(await status({ "X-Api-Key": "wrong" })).toBe(404);
+    expect(await status({ Authorization: "Bearer wrong", "X-Api-Key": ADMIN_TOKEN })).toBe(404);
+  });
 });
 
 describe("/metrics", () => {

@@ -1,5 +1,5 @@
 import { PROMETHEUS_CONTENT_TYPE } from "@shared/metrics/registry";
-import { hasBearer } from "@shared/secrets-equal";
+import { hasSecret } from "@shared/secrets-equal";
 import type { AggregatorEnv } from "./env";
 import { handleClickBatch } from "./handle-batch";
 import { recordReconcile, registry } from "./metrics";
@@ -37,18 +37,17 @@ export default {
     const rt = runtimeFor(env);
     const { metricsToken, queuePushToken } = rt.config;
     const url = new URL(request.url);
-    const authorization = request.headers.get("authorization");
     const unauthorized = () => new Response("unauthorized\n", { status: 401 });
     if (url.pathname === "/health") return Response.json({ status: "ok" });
     if (url.pathname === "/metrics") {
-      if (metricsToken && !(await hasBearer(authorization, metricsToken))) return unauthorized();
+      if (metricsToken && !(await hasSecret(request.headers, metricsToken))) return unauthorized();
       return new Response(registry.render(), { headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE } });
     }
     // The broker's routes exist only where QUEUE_PUSH_TOKEN is set (self-host), never on Cloudflare.
     const internal = url.pathname.startsWith("/__queue/") || url.pathname === "/__reconcile";
     if (!queuePushToken || !internal || request.method !== "POST")
       return new Response("not found\n", { status: 404 });
-    if (!(await hasBearer(authorization, queuePushToken))) return unauthorized();
+    if (!(await hasSecret(request.headers, queuePushToken))) return unauthorized();
     if (url.pathname === "/__reconcile") return Response.json(await reconcile(rt));
     const queue = url.pathname.slice("/__queue/".length);
     return handlePushedBatch(request, queue, rt.openPool, redisCounters(rt.redis));

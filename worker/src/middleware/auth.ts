@@ -1,21 +1,11 @@
 import { ADMIN_OWNER, isReservedOwner, SCOPES, type Scope } from "@shared/api-keys";
 import { forbidden, unauthorized } from "@shared/problem";
-import { secretsEqual } from "@shared/secrets-equal";
+import { presentedSecret, secretsEqual } from "@shared/secrets-equal";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Principal } from "../env";
 import { runtimeFor } from "../runtime";
 import { principalForKey } from "../services/api-keys";
 import { consumeLimit } from "./rate-limit";
-
-/** The presented secret: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
-export function presentedSecret(headers: Headers): string | null {
-  const auth = headers.get("authorization");
-  if (auth) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return match?.[1] ?? null;
-  }
-  return headers.get("x-api-key")?.trim() || null;
-}
 
 /**
  * Requires a valid key with `scope`; sets `principal`. The ADMIN_TOKEN secret has
@@ -26,7 +16,7 @@ export function presentedSecret(headers: Headers): string | null {
  */
 export const requireScope = (scope: Scope) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const secret = presentedSecret(c.req.raw.headers);
+    const secret = presentedSecret(c.req.raw.headers, { apiKey: true });
     if (!secret) throw unauthorized("an API key is required (Authorization: Bearer <key> or X-Api-Key)");
     const principal =
       (await adminPrincipal(secret, runtimeFor(c.env).config.adminToken)) ??

@@ -1,9 +1,8 @@
 import { PROMETHEUS_CONTENT_TYPE } from "@shared/metrics/registry";
-import { secretsEqual } from "@shared/secrets-equal";
+import { hasSecret } from "@shared/secrets-equal";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { registry } from "../metrics";
-import { presentedSecret } from "../middleware/auth";
 import { runtimeFor } from "../runtime";
 import { checkDependencies } from "../services/readiness";
 
@@ -31,7 +30,10 @@ export const health = new Hono<AppEnv>()
   })
   .get("/health/detailed", async (c) => {
     const { config } = runtimeFor(c.env);
-    if (!config.healthDetailedPublic && !(await hasSecret(c.req.raw.headers, config.adminToken))) {
+    if (
+      !config.healthDetailedPublic &&
+      !(await hasSecret(c.req.raw.headers, config.adminToken, { apiKey: true }))
+    ) {
       return c.json({ status: "hidden" }, 404);
     }
     const checks = await checkDependencies(c.env, c.executionCtx);
@@ -41,7 +43,7 @@ export const health = new Hono<AppEnv>()
   })
   .get("/metrics", async (c) => {
     const { metricsToken } = runtimeFor(c.env).config;
-    if (metricsToken && !(await hasSecret(c.req.raw.headers, metricsToken))) {
+    if (metricsToken && !(await hasSecret(c.req.raw.headers, metricsToken, { apiKey: true }))) {
       return c.text("unauthorized\n", 401);
     }
     return c.body(registry.render(), 200, {
@@ -49,8 +51,3 @@ export const health = new Hono<AppEnv>()
       "Cache-Control": "no-store",
     });
   });
-
-async function hasSecret(headers: Headers, expected: string | null): Promise<boolean> {
-  const presented = presentedSecret(headers);
-  return Boolean(expected && presented && (await secretsEqual(presented, expected)));
-}
