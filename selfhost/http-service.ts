@@ -72,13 +72,31 @@ export async function startHttpService(opts: HttpServiceOptions): Promise<Servic
     return opts.handle(req, res);
   };
   // The work is not tied to the request: a client that goes away mid-way does not cancel it.
+  // Nothing a request does may throw out of here: the service may share its process with others (the runner).
   const server = createServer((req, res) => {
-    answer(req, res).then(
-      (result) => result && send(res, result),
-      (err: Error) => send(res, onError(err)),
-    );
+    Promise.resolve()
+      .then(() => answer(req, res))
+      .then(
+        (result) => result && send(res, result),
+        (err: Error) => send(res, safeAnswer(onError, err)),
+      )
+      .catch((err: Error) => {
+        console.error(`http service: answering ${req.method} ${req.url}: ${err.message}`);
+        res.destroy();
+      });
   });
-  if (opts.onUpgrade) server.on("upgrade", opts.onUpgrade);
+  const onUpgrade = opts.onUpgrade;
+  if (onUpgrade) {
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        onUpgrade(req, socket, head);
+      } catch (err) {
+        console.error(`http service: upgrade ${req.url}: ${(err as Error).message}`);
+        socket.on("error", () => {});
+        socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      }
+    });
+  }
 
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -108,6 +126,15 @@ export async function startHttpService(opts: HttpServiceOptions): Promise<Servic
       return closing;
     },
   };
+}
+
+/** `onError`'s answer, or a bare 500 if it throws itself. */
+function safeAnswer(onError: (err: Error) => Answer, err: Error): Answer {
+  try {
+    return onError(err);
+  } catch {
+    return [500, { error: err.message }];
+  }
 }
 
 /** Writes `[status, body]` unless the client has gone. */

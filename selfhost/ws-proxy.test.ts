@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startWsProxy, type WsProxy } from "./ws-proxy";
@@ -63,5 +63,30 @@ describe("Neon WebSocket proxy access", () => {
   it("does not start without a token or a target", async () => {
     await expect(startWsProxy({ target: "127.0.0.1:5432", token: "" })).rejects.toThrow(/token/);
     await expect(startWsProxy({ target: "", token: TOKEN })).rejects.toThrow(/target/);
+  });
+});
+
+/** Sends `request` over a raw TCP socket; the status line of the answer ("" if none within 3 s). */
+function rawRequest(request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port(), "127.0.0.1", () => socket.write(request));
+    let text = "";
+    socket.on("data", (chunk) => {
+      text += chunk.toString("latin1");
+    });
+    socket.on("error", () => {});
+    socket.setTimeout(3000, () => socket.destroy());
+    socket.on("close", () => resolve(text.split("\r\n")[0] ?? ""));
+  });
+}
+
+describe("Neon WebSocket proxy robustness", () => {
+  it("answers 400 to an upgrade whose URL does not parse, and keeps serving", async () => {
+    const status = await rawRequest(
+      "GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    expect(status).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await handshake(`ws://${proxy.url}?${toPostgres()}`)).toBe("open");
   });
 });

@@ -123,6 +123,15 @@ export function postgresAddress(databaseUrl: string): string {
 /** The `host:port` the driver asks for, lower-cased, with IPv6 brackets removed. */
 const normalAddress = (address: string) => address.toLowerCase().replace(/^\[(.*)\](:\d+)$/, "$1$2");
 
+/** The request's URL, or null if it does not parse (URL.parse is Node 22+; engines allow 20). */
+function parseUrl(path: string): URL | null {
+  try {
+    return new URL(path, "http://proxy");
+  } catch {
+    return null;
+  }
+}
+
 /** Why an upgrade request is refused, as an HTTP status line; null to let it through. */
 function refusal(url: URL, origin: string | undefined, pathToken: string, target: string): string | null {
   const presented = url.pathname.startsWith(PATH_PREFIX) ? url.pathname.slice(PATH_PREFIX.length) : "";
@@ -158,10 +167,13 @@ export async function startWsProxy(opts: {
     onUpgrade(req, socket, head) {
       socket.on("error", () => {});
       requested++;
-      const url = new URL(req.url ?? "/", "http://proxy");
-      const refused = paused
-        ? "503 Service Unavailable"
-        : refusal(url, req.headers.origin, pathToken, target);
+      // A request line such as `GET http://[ HTTP/1.1` passes Node's parser but not URL's.
+      const url = parseUrl(req.url ?? "/");
+      const refused = !url
+        ? "400 Bad Request"
+        : paused
+          ? "503 Service Unavailable"
+          : refusal(url, req.headers.origin, pathToken, target);
       if (refused) {
         socket.end(`HTTP/1.1 ${refused}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
