@@ -24,7 +24,16 @@ if (res.status === 401) {
   console.error("the runner refused the token: is SELFHOST_DATA_DIR the running runner's data directory?");
   process.exit(2);
 }
-const body = (await res.json()) as { replaced: number; rolledBack: boolean; log: string[] };
-for (const line of body.log) console.log(line);
+const body = (await res.json().catch(() => ({}))) as {
+  replaced?: number;
+  rolledBack?: boolean;
+  log?: string[];
+  error?: string;
+};
+for (const line of body.log ?? []) console.log(line);
+if (body.error !== undefined || body.rolledBack === undefined) {
+  console.error(`the rolling restart failed (${res.status}): ${body.error ?? "no answer"}`);
+  process.exit(1);
+}
 console.log(body.rolledBack ? "smoke test failed: rolled back" : `replaced ${body.replaced} replicas`);
 process.exit(body.rolledBack ? 1 : 0);

@@ -2,12 +2,11 @@
  * `npm run selfhost`: the self-hosted cluster on fixed local ports until Ctrl-C.
  * `npm run selfhost:restart` asks it (on the control port) for a rolling restart.
  */
-import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorkers } from "../scripts/build-workers";
 import { startCluster } from "./cluster";
-import { bearerCheck } from "./internal-auth";
+import { startControl } from "./control";
 import { rollingRestart } from "./rolling-restart";
 import { loadOrCreateSecrets, SECRET_ENV } from "./secrets";
 import { ensureDebianPackages, onPath } from "./services/ensure-packages";
@@ -49,28 +48,21 @@ const cluster = await startCluster({
     onPath("prometheus") && process.env.SELFHOST_PROMETHEUS !== "off" ? { port: 9090 + OFFSET } : undefined,
 });
 
-// Loopback is not enough: any local user or process could otherwise replace the replicas.
-const controlAuthorized = bearerCheck(cluster.secrets.internalToken, "control port");
-const control = createServer(async (req, res) => {
-  if (!controlAuthorized(req)) return void res.writeHead(401).end();
-  if (req.method !== "POST" || req.url !== "/rolling-restart") return void res.writeHead(404).end();
-  const lines: string[] = [];
-  const previous = cluster.bundles.worker;
-  const fresh = buildWorkers(`${cluster.dir}/bundles-${Date.now()}`);
-  const result = await rollingRestart(cluster, {
-    bundlePath: fresh.worker,
-    previousBundlePath: previous,
-    log: (line) => {
-      lines.push(line);
-      console.log(line);
-    },
-  });
-  if (!result.rolledBack) cluster.bundles.worker = fresh.worker;
-  res
-    .writeHead(result.rolledBack ? 500 : 200, { "Content-Type": "application/json" })
-    .end(JSON.stringify({ ...result, log: lines }));
+const control = await startControl({
+  port: CONTROL_PORT,
+  token: cluster.secrets.internalToken,
+  async restart(log) {
+    const previous = cluster.bundles.worker;
+    const fresh = buildWorkers(`${cluster.dir}/bundles-${Date.now()}`);
+    const result = await rollingRestart(cluster, {
+      bundlePath: fresh.worker,
+      previousBundlePath: previous,
+      log,
+    });
+    if (!result.rolledBack) cluster.bundles.worker = fresh.worker;
+    return result;
+  },
 });
-control.listen(CONTROL_PORT, "127.0.0.1");
 
 console.log(`
   self-hosted edge-redirect
@@ -90,7 +82,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   console.log("stopping…");
-  control.close();
+  await control.close();
   await cluster.close();
   process.exit(0);
 };
