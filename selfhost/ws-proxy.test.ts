@@ -1,6 +1,6 @@
 import { connect, createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { handshake } from "../test/ws-handshake";
 import { startWsProxy, type WsProxy } from "./ws-proxy";
 
 /** Stand-ins for Postgres (the proxy's target) and for another local service (Redis, say). */
@@ -25,19 +25,6 @@ afterAll(async () => {
   postgres?.close();
   other?.close();
 });
-
-/** Opens a WebSocket the way the Neon driver does; "open" or the HTTP status that refused it. */
-function handshake(url: string, headers: Record<string, string> = {}): Promise<number | "open"> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once("open", () => {
-      ws.terminate();
-      resolve("open");
-    });
-    ws.once("error", () => {});
-  });
-}
 
 const port = () => proxy.port;
 const toPostgres = () => `address=127.0.0.1:${portOf(postgres)}`;

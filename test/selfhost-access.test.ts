@@ -1,8 +1,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { type Cluster, startCluster } from "../selfhost/cluster";
 import { eventually } from "./stack";
+import { handshake } from "./ws-handshake";
 
 /**
  * Who can reach what in the Docker-free runner's topology (docs/security.md): one replica
@@ -30,19 +30,6 @@ async function statuses(url: string, right: Record<string, string>, init: Reques
   const status = async (headers: Record<string, string>) =>
     (await fetch(url, { ...init, headers: { ...(init.headers as object), ...headers } })).status;
   return [await status(noToken), await status(wrongToken), await status(right)];
-}
-
-/** Opens a WebSocket as the Neon driver does; "open" or the HTTP status that refused it. */
-function handshake(url: string, headers: Record<string, string> = {}): Promise<number | "open"> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once("open", () => {
-      ws.terminate();
-      resolve("open");
-    });
-    ws.once("error", () => {});
-  });
 }
 
 /** Waits for the start of a one-second window, so a burst is counted in a single window. */
