@@ -55,7 +55,9 @@ try {
     const url = range
       ? `${prom}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${started}&end=${end}&step=2`
       : `${prom}/api/v1/query?query=${encodeURIComponent(q)}`;
-    const body = (await (await fetch(url)).json()) as {
+    const body = (await (
+      await fetch(url, { headers: { authorization: cluster.prometheus?.authorization ?? "" } })
+    ).json()) as {
       data?: {
         result: Array<{
           metric: Record<string, string>;

@@ -69,7 +69,7 @@ console.log(`
     load balancer   ${cluster.lbUrl}
     replicas        ${cluster.replicas.map((r) => r.url).join("  ")}
     aggregator      ${cluster.aggregator.url}/metrics
-    prometheus      ${cluster.prometheus?.url ?? "(not installed: apt-get install prometheus)"}
+    prometheus      ${cluster.prometheus ? `${cluster.prometheus.url} (user "metrics", password: "metricsToken" in secrets.json)` : "(not installed: apt-get install prometheus)"}
     data            ${cluster.dataDir}
     admin token     ${process.env[SECRET_ENV.adminToken] ? `from ${SECRET_ENV.adminToken}` : `"adminToken" in ${join(cluster.dataDir, "secrets.json")}`}
     rolling restart npm run selfhost:restart

@@ -33,9 +33,9 @@ const restarts = async (process: string): Promise<number> => {
     .find((l) => l.startsWith(`selfhost_process_restarts_total{process="${process}"}`));
   return Number(line?.split(" ")[1]);
 };
-const answers = async (url: string) => {
+const answers = async (url: string, headers: Record<string, string> = {}) => {
   try {
-    return (await fetch(url)).status === 200 ? true : undefined;
+    return (await fetch(url, { headers })).status === 200 ? true : undefined;
   } catch {
     return undefined;
   }
@@ -119,7 +119,10 @@ describe("supervision", () => {
     const prometheusPid = prometheus.pid;
     process.kill(prometheusPid as number, "SIGKILL");
     await eventually(
-      async () => (prometheus.pid !== prometheusPid ? answers(`${prometheus.url}/-/ready`) : undefined),
+      async () =>
+        prometheus.pid !== prometheusPid
+          ? answers(`${prometheus.url}/-/ready`, { authorization: prometheus.authorization })
+          : undefined,
       30_000,
     );
     expect(await restarts("prometheus")).toBe(1);

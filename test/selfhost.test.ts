@@ -131,10 +131,18 @@ describe("self-hosted cluster", () => {
     const prometheus = cluster.prometheus;
     if (!prometheus) throw new Error("prometheus was not started");
     const query = async (q: string) => {
-      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`, {
+        headers: { authorization: prometheus.authorization },
+      });
       const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
       return body.data.result;
     };
+    // Prometheus is an internal service too: its API answers only with the metrics token.
+    expect((await fetch(`${prometheus.url}/api/v1/query?query=up`)).status).toBe(401);
+    const wrong = `Basic ${Buffer.from("metrics:wrong").toString("base64")}`;
+    expect(
+      (await fetch(`${prometheus.url}/api/v1/query?query=up`, { headers: { authorization: wrong } })).status,
+    ).toBe(401);
     const slug = await newLink("prom");
     const total = 'sum(edge_requests_total{route="redirect",status="302"})';
     const before = Number((await query(total))[0]?.value[1] ?? 0);
@@ -156,7 +164,9 @@ describe("self-hosted cluster", () => {
     await cluster.replicas[2]?.stop();
     try {
       const alerts = await eventually(async () => {
-        const res = await fetch(`${prometheus.url}/api/v1/alerts`);
+        const res = await fetch(`${prometheus.url}/api/v1/alerts`, {
+          headers: { authorization: prometheus.authorization },
+        });
         const body = (await res.json()) as {
           data: { alerts: Array<{ labels: { alertname: string }; state: string }> };
         };
