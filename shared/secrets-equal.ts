@@ -5,8 +5,9 @@
  * hand because the standard WebCrypto has no timing-safe compare (only Cloudflare's
  * runtime adds one), and this also runs under Node in tests.
  */
+const enc = new TextEncoder();
+
 export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
   const [da, db] = await Promise.all([
     crypto.subtle.digest("SHA-256", enc.encode(a)),
     crypto.subtle.digest("SHA-256", enc.encode(b)),

@@ -45,7 +45,7 @@ export type Config = {
   missing: readonly string[];
 };
 
-export type KvMissFallback = "postgres" | "none";
+type KvMissFallback = "postgres" | "none";
 
 /**
  * Without these the worker cannot do its whole job: the API (ADMIN_TOKEN, DATABASE_URL), click limits and

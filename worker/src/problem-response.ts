@@ -6,7 +6,7 @@ import { ProblemError } from "@shared/problem";
  * not depend on the router.
  */
 
-export const PROBLEM_JSON = "application/problem+json";
+const PROBLEM_JSON = "application/problem+json";
 
 /** Renders a problem with its status and headers; `pathname` becomes its `instance`. */
 export function problemResponse(problem: ProblemError, pathname: string): Response {

@@ -5,6 +5,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv, Principal } from "../env";
 import { runtimeFor } from "../runtime";
 import { principalForKey } from "../services/api-keys";
+import { isAdminToken } from "../services/key-authority";
 import { consumeLimit } from "./rate-limit";
 
 /**
@@ -22,12 +23,12 @@ export const requireScope = (scope: Scope) =>
       (await adminPrincipal(secret, runtimeFor(c.env).config.adminToken)) ??
       (await principalForKey(c.var.db(), secret, c.executionCtx));
     // A key given the admin's owner before that owner was reserved would act on the admin token's links.
-    if (!principal || (principal.keyId !== null && isReservedOwner(principal.ownerId))) {
+    if (!principal || (!isAdminToken(principal) && isReservedOwner(principal.ownerId))) {
       throw unauthorized("the API key is not valid");
     }
     if (!principal.scopes.includes(scope)) throw forbidden(`this key lacks the ${scope} scope`);
     c.set("principal", principal);
-    await consumeLimit(c.env, "key", principal.keyId === null ? principal.ownerId : `key-${principal.keyId}`);
+    await consumeLimit(c.env, "key", isAdminToken(principal) ? principal.ownerId : `key-${principal.keyId}`);
     await next();
   });
 

@@ -5,7 +5,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv, Env } from "../env";
 import { failedOpen, limited } from "../metrics";
 import { runtimeFor } from "../runtime";
-import { clientIp, clientIpHeader } from "../services/click-event";
+import { clientIp } from "../services/click-event";
 
 /** The three tiers: strict per IP on key endpoints, general per IP on the API, per API key. */
 export type Tier = "strict" | "api" | "key";
@@ -76,8 +76,7 @@ export async function consumeLimit(
  */
 export const rateLimit = (tier: Exclude<Tier, "key">) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const header = clientIpHeader(c.req.raw, runtimeFor(c.env).config.clientIpHeader);
-    const ip = clientIp(c.req.raw.headers, header);
+    const ip = clientIp(c.req.raw, runtimeFor(c.env).config.clientIpHeader);
     const headers = await consumeLimit(c.env, tier, ip || "unknown");
     await next();
     // An inner, stricter tier (or its 429) already described the limit that binds.

@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { clickUnrecorded, queueSendFailure, redisFailure } from "../metrics";
 import { errorResponse } from "../problem-response";
 import { type Runtime, runtimeFor } from "../runtime";
-import { buildClickEvent, type ClickFacts, clientIp, clientIpHeader } from "../services/click-event";
+import { buildClickEvent, type ClickFacts, clientIp } from "../services/click-event";
 import { type Background, resolveLink } from "../services/resolve-link";
 import { type ClickCount, decideRedirect, type FinalDecision } from "./decide";
 import { type RequestFacts, requestFacts } from "./request-facts";
@@ -25,6 +25,8 @@ export async function answerRedirect(
   env: Env,
   ctx: Background,
   slug: string,
+  /** The request's path, for a problem's `instance`: the fast path's is `/<slug>`, so no URL is parsed. */
+  path = `/${slug}`,
 ): Promise<Response> {
   try {
     const rt = runtimeFor(env);
@@ -35,20 +37,20 @@ export async function answerRedirect(
     if (decision.kind === "count") {
       decision = decideRedirect(link, request, now, await countClick(rt.counter, decision));
     }
-    if (decision.kind !== "redirect") return problemAnswer(req, problemFor(decision));
+    if (decision.kind !== "redirect") return problemAnswer(req, path, problemFor(decision));
     // Without a salt the visitor hash would be guessable; the link still redirects (a redirect
     // service keeps redirecting), the click is not recorded, and /ready names the missing secret.
     const salt = rt.config.visitorSalt;
-    if (decision.click && !salt) clickUnrecorded.noVisitorSalt.inc();
-    else if (decision.click && salt) {
-      ctx.waitUntil(sendClick(rt, clickFacts(req, rt, request, decision, slug, now), salt));
+    if (decision.click) {
+      if (!salt) clickUnrecorded.noVisitorSalt.inc();
+      else ctx.waitUntil(sendClick(rt, clickFacts(req, rt, request, decision, slug, now), salt));
     }
     return new Response(null, {
       status: decision.status,
       headers: { Location: decision.location, "Cache-Control": CACHE_CONTROL },
     });
   } catch (err) {
-    return problemAnswer(req, err);
+    return problemAnswer(req, path, err);
   }
 }
 
@@ -59,9 +61,9 @@ function problemFor(decision: Exclude<FinalDecision, { kind: "redirect" }>): Pro
   return new ProblemError(410, "link-gone", "Link no longer available", { detail });
 }
 
-/** The problem for `err`, with no body for HEAD (as Hono answers HEAD). The path is read only here. */
-function problemAnswer(req: Request, err: unknown): Response {
-  const res = errorResponse(err, req.method, new URL(req.url).pathname);
+/** The problem for `err`, with no body for HEAD (as Hono answers HEAD). */
+function problemAnswer(req: Request, path: string, err: unknown): Response {
+  const res = errorResponse(err, req.method, path);
   return req.method === "HEAD" ? new Response(null, res) : res;
 }
 
@@ -80,7 +82,7 @@ function clickFacts(
     linkId: decision.linkId,
     slug,
     ts: now,
-    ip: clientIp(headers, clientIpHeader(req, rt.config.clientIpHeader)),
+    ip: clientIp(req, rt.config.clientIpHeader),
     country: request.country,
     referrer: headers.get("referer"),
     userAgent: headers.get("user-agent"),

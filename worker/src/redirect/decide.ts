@@ -3,7 +3,7 @@ import { fromRecord, isTombstone, type LinkRecord, type RedirectStatus } from "@
 import type { RequestFacts } from "./request-facts";
 
 /** What a redirect request gets; answer.ts turns it into a Response. */
-export type RedirectDecision =
+type RedirectDecision =
   | {
       kind: "redirect";
       linkId: number;

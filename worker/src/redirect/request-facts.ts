@@ -15,7 +15,7 @@ export interface RequestFacts {
   readonly query: URLSearchParams;
 }
 
-export type Device = "ios" | "android" | "desktop";
+type Device = "ios" | "android" | "desktop";
 
 /** The lazy RequestFacts of a request; `countryHeader` is the deployment's trusted one (COUNTRY_HEADER). */
 export function requestFacts(req: Request, countryHeader: string | null): RequestFacts {

@@ -14,5 +14,5 @@ export const redirectRoute = new Hono<AppEnv>().get("/:slug", (c) => {
   const slug = c.req.param("slug");
   // Impossible slugs and reserved words never cost a lookup.
   if (!isValidSlug(slug)) throw notFound("no link with this slug");
-  return answerRedirect(c.req.raw, c.env, c.executionCtx, slug);
+  return answerRedirect(c.req.raw, c.env, c.executionCtx, slug, c.req.path);
 });

@@ -32,22 +32,17 @@ export function buildClickEvent(facts: ClickFacts, salt: string): ClickEvent {
 }
 
 /**
- * The client IP from the one header the deployment trusts (CLIENT_IP_HEADER), "" without
- * one: any other header may have been written by the client. In a list (X-Forwarded-For)
- * the last entry is the one the trusted proxy added; earlier ones came with the request.
+ * The client IP from the one header the deployment trusts, "" without one: any other header
+ * may have been written by the client. That header is CLIENT_IP_HEADER when set; else, for a
+ * request that came through Cloudflare's edge (it has `request.cf`, which plain workerd never
+ * sets), Cloudflare's own CF-Connecting-IP, which the edge overwrites; else none. In a list
+ * (X-Forwarded-For) the last entry is the one the trusted proxy added; earlier ones came with
+ * the request.
  */
-export function clientIp(headers: Headers, trustedHeader: string | null): string {
-  const value = trustedHeader ? (headers.get(trustedHeader) ?? "") : "";
+export function clientIp(req: Request, configured: string | null): string {
+  const header = configured ?? (req.cf ? "cf-connecting-ip" : null);
+  const value = header ? (req.headers.get(header) ?? "") : "";
   return value.slice(value.lastIndexOf(",") + 1).trim();
-}
-
-/**
- * The header to read the client address from: CLIENT_IP_HEADER when set; else, for a
- * request that came through Cloudflare's edge (it has `request.cf`, which plain workerd
- * never sets), Cloudflare's own CF-Connecting-IP, which the edge overwrites; else none.
- */
-export function clientIpHeader(req: Request, configured: string | null): string | null {
-  return configured ?? (req.cf ? "cf-connecting-ip" : null);
 }
 
 /** Cloudflare's own geolocation, else the header the deployment trusts (COUNTRY_HEADER), else none. */
