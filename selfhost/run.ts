@@ -13,7 +13,7 @@ import { ensureDebianPackages, onPath } from "./services/ensure-packages";
 
 /** Added to every fixed port, so a second runner (a test, say) can run beside the usual one. */
 const OFFSET = Number(process.env.SELFHOST_PORT_OFFSET ?? 0);
-export const CONTROL_PORT = Number(process.env.SELFHOST_CONTROL_PORT ?? 8099 + OFFSET);
+const CONTROL_PORT = Number(process.env.SELFHOST_CONTROL_PORT ?? 8099 + OFFSET);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Configs, logs and bundles: rebuilt at every start. */
 const RUN_DIR = resolve(process.env.SELFHOST_DIR ?? `${ROOT}.selfhost`);

@@ -22,7 +22,7 @@ export type Restartable = {
 };
 
 export type BackoffPolicy = { initialMs: number; maxMs: number; stableMs: number };
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, stableMs: 60_000 };
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, stableMs: 60_000 };
 
 /**
  * The wait before each restart: doubles per crash, capped, and starts over when the

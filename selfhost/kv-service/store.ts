@@ -28,20 +28,20 @@ export class KvStore {
     const redis = new IORedis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     redis.on("error", () => {});
     const store = new KvStore(redis);
-    redis.on(
-      "ready",
-      () =>
-        void store
-          .load()
-          .then(() => store.flush())
-          .catch(() => {}),
-    );
+    // Every (re)connect loads and flushes; the start waits for the first of those instead of loading again.
+    let reloaded: Promise<void> | undefined;
+    redis.on("ready", () => {
+      reloaded = store
+        .load()
+        .then(() => store.flush())
+        .catch(() => {});
+    });
     await new Promise<void>((resolve) => {
       if (redis.status === "ready") resolve();
       redis.once("ready", () => resolve());
       setTimeout(resolve, FIRST_LOAD_WAIT_MS);
     });
-    await store.load().catch(() => {});
+    await (reloaded ?? store.load().catch(() => {}));
     return store;
   }
 

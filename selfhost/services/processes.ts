@@ -5,7 +5,7 @@ import { connect } from "node:net";
 const children = new Set<ChildProcess>();
 let hooked = false;
 /** How long the exit hook lets children stop on SIGTERM before it SIGKILLs them. */
-export const EXIT_GRACE_MS = 5_000;
+const EXIT_GRACE_MS = 5_000;
 
 /**
  * Stops `child` when this Node process exits, however it exits: SIGTERM, up to EXIT_GRACE_MS for it to

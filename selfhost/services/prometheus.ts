@@ -9,7 +9,7 @@ import { type RestartableChild, restartableChild } from "./restartable";
 const ALERTS = fileURLToPath(new URL("../prometheus/alerts.yml", import.meta.url));
 
 /** The user Prometheus's own web API asks for; the password is the deployment's metrics token. */
-export const PROMETHEUS_USER = "metrics";
+const PROMETHEUS_USER = "metrics";
 
 /**
  * Prometheus (Debian's binary) scraping the local cluster with the same alert rules
