@@ -161,7 +161,7 @@ describe("npm run selfhost on a data directory", () => {
     await stop();
   }, 420_000);
 
-  it("comes back from a backup of its stopped data directory (README: Backup and restore)", async () => {
+  it("comes back from a backup of its stopped data directory (README: Data, backup and restore)", async () => {
     await start();
     const res = await api("POST", "/links", { url: "https://example.com/backed-up", slug: "backed-up" });
     expect(res.status).toBe(201);

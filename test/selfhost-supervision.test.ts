@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cluster, startCluster } from "../selfhost/cluster";
+import type { Cluster } from "../selfhost/cluster";
 import { eventually } from "./stack";
+import { startTestCluster } from "./test-cluster";
 
 /**
  * The runner's supervision, on the real topology: processes killed with SIGKILL come
@@ -13,16 +14,11 @@ import { eventually } from "./stack";
 let cluster: Cluster;
 let db: pg.Pool;
 
+let close: () => Promise<void>;
 beforeAll(async () => {
-  cluster = await startCluster({ durability: "off-for-tests", replicas: 2, prometheus: {} });
-  db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
-  // The Postgres kill below ends the pool's idle connections.
-  db.on("error", () => {});
+  ({ cluster, db, close } = await startTestCluster({ replicas: 2, prometheus: {} }));
 }, 120_000);
-afterAll(async () => {
-  await db?.end();
-  await cluster?.close();
-}, 60_000);
+afterAll(() => close?.(), 60_000);
 
 const restarts = async (process: string): Promise<number> => {
   const res = await fetch(`http://127.0.0.1:${cluster.shipperMetrics.port}/metrics`, {

@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cluster, startCluster } from "../selfhost/cluster";
+import type { Cluster } from "../selfhost/cluster";
 import { rollingRestart, smokeTest } from "../selfhost/rolling-restart";
 import { type LoadResult, runLoad } from "./load";
 import { eventually } from "./stack";
+import { startTestCluster } from "./test-cluster";
 
 /**
  * The self-hosted topology, started for real: three workerd replicas behind nginx,
@@ -47,16 +48,11 @@ const settledCount = (slug: string, served: number, timeoutMs: number) =>
     return n >= served ? n : undefined;
   }, timeoutMs).catch(() => countedInPostgres(slug));
 
+let close: () => Promise<void>;
 beforeAll(async () => {
-  cluster = await startCluster({ durability: "off-for-tests", prometheus: { scrapeInterval: "1s" } });
-  db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
-  // The Postgres-outage test stops the server under the pool's idle connections.
-  db.on("error", () => {});
+  ({ cluster, db, close } = await startTestCluster({ prometheus: { scrapeInterval: "1s" } }));
 }, 120_000);
-afterAll(async () => {
-  await db?.end();
-  await cluster?.close();
-}, 60_000);
+afterAll(() => close?.(), 60_000);
 
 describe("self-hosted cluster", () => {
   it("loses no redirect when a replica is killed -9 under load, and counts no click twice", async () => {
