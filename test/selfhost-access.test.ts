@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "../selfhost/cluster";
@@ -133,8 +134,29 @@ describe("internal services refuse callers without the deployment's token", () =
     expect(await handshake(`ws://${cluster.wsProxy.url}?address=127.0.0.1:${postgres}`)).toBe("open");
   });
 
-  it("listens on loopback only", () => {
-    for (const address of [cluster.kv.address, cluster.wsProxy.url, cluster.broker.url, cluster.gateway.url])
-      expect(address).toMatch(/^(http:\/\/)?127\.0\.0\.1:/);
+  it("listens on loopback only: every internal socket is bound to 127.0.0.1, as the kernel reports it", () => {
+    const internal = [cluster.kv.address, cluster.wsProxy.url, cluster.broker.url, cluster.gateway.url];
+    const urls = [...internal, cluster.aggregator.url, ...cluster.replicas.map((r) => r.url)];
+    for (const url of urls) {
+      const port = Number(/:(\d+)/.exec(url)?.[1]);
+      const bound = listeningAddresses(port);
+      expect(bound, `port ${port} (${url})`).not.toHaveLength(0);
+      expect(bound, `port ${port} (${url})`).toEqual(bound.map(() => "127.0.0.1"));
+    }
   });
 });
+
+/** The local addresses of the sockets listening on `port`, from the kernel's own tables (IPv4 and IPv6). */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const found: string[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== "0A" || !local?.endsWith(`:${hexPort}`)) continue; // 0A: LISTEN
+      const hex = local.slice(0, -5);
+      found.push(hex === "0100007F" ? "127.0.0.1" : hex);
+    }
+  }
+  return found;
+}
