@@ -11,6 +11,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { links } from "./routes/links";
+import { qr } from "./routes/qr";
 import { redirectRoute } from "./routes/redirect";
 import { stats } from "./routes/stats";
 
@@ -31,6 +32,7 @@ export function createApp() {
   api.use("/keys/*", rateLimit("strict"));
   // Stats first: its /links/{slug}/stats must not fall into the links group's scope check.
   api.route("/", stats);
+  api.route("/", qr);
   api.route("/links", links);
   api.route("/keys", keys);
 

@@ -23,7 +23,8 @@ import { authErrors, json, jsonBody, problem, security } from "./openapi-docs";
 
 const errors = { 400: problem("Invalid input"), ...authErrors };
 
-function service(c: Context<AppEnv>): LinkService {
+/** The caller's link service, with this deployment's target rules (also used by the QR route). */
+export function service(c: Context<AppEnv>): LinkService {
   const url = new URL(c.req.url);
   const rt = runtimeFor(c.env);
   const ownHosts = [url.hostname, ...(rt.config.publicHost ? [rt.config.publicHost] : [])];
@@ -31,7 +32,8 @@ function service(c: Context<AppEnv>): LinkService {
   return new LinkService(c.var.db(), rt.links, c.var.principal.ownerId, targetPolicy);
 }
 
-const baseUrl = (c: Context<AppEnv>): string =>
+/** The origin of short URLs: PUBLIC_BASE_URL, else the request's own. */
+export const baseUrl = (c: Context<AppEnv>): string =>
   runtimeFor(c.env).config.publicBaseUrl ?? new URL(c.req.url).origin;
 
 /**
