@@ -34,15 +34,25 @@ export type Row = {
   notFound: number;
 };
 
-/** One run of autocannon; `rate` unset means as fast as the connections go. */
-export function measure(name: string, url: string, rate?: number, seconds = SECONDS): Promise<Row> {
-  process.stdout.write(`  ${name} (${rate ? `${rate} req/s offered` : "max"}, ${seconds}s)…\n`);
+/**
+ * One run of autocannon; `rate` unset means as fast as the connections go. With `requests`
+ * it sends exactly that many and counts every answer (a timed run leaves up to one per
+ * connection uncounted), for runs whose stored clicks must match.
+ */
+export function measure(
+  name: string,
+  url: string,
+  rate?: number,
+  seconds = SECONDS,
+  requests?: number,
+): Promise<Row> {
+  const length = requests ? `${requests} requests` : `${seconds}s`;
+  process.stdout.write(`  ${name} (${rate ? `${rate} req/s offered` : "max"}, ${length})…\n`);
   const args = [
     "-j",
     "-c",
     String(CONNECTIONS),
-    "-d",
-    String(seconds),
+    ...(requests ? ["-a", String(requests)] : ["-d", String(seconds)]),
     "-t",
     "10",
     "-H",

@@ -15,6 +15,8 @@ import { startCluster } from "../selfhost/cluster";
 import { freePort } from "../selfhost/services/free-port";
 import { workerd } from "../selfhost/services/workerd";
 import { COMPATIBILITY_DATE, V8_FLAGS } from "../selfhost/workerd-config";
+import { accountedRun, accountingSection } from "./accounting";
+import { groupSeconds } from "./cpu-groups";
 import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
 import { withCpu } from "./cpu-time";
 import { CONNECTIONS, measure, paced, type Row, SECONDS } from "./load-runs";
@@ -29,17 +31,19 @@ import {
 
 /** BENCH_QUICK=1: only the baseline and one replica (real link and never-seen slugs), nothing written. */
 const QUICK = process.env.BENCH_QUICK === "1";
+/** Redirects of the accounted run (e): a fixed count, so that every answer is counted. */
+const ACCOUNTED_REQUESTS = Number(process.env.BENCH_ACCOUNTED_REQUESTS ?? 40_000);
 const RAMP = (process.env.BENCH_RAMP ?? "1000,2000,3000,4000,6000,8000,10000").split(",").map(Number);
 
 const dir = mkdtempSync(join(tmpdir(), "bench-"));
 // mkdtemp makes it 0700: as root, Postgres runs as its own user and must pass through to the cluster's data.
 chmodSync(dir, 0o711);
 console.log("starting the self-hosted cluster and the constant-302 baseline…");
-console.log("Postgres durability is OFF for this bench (fsync, synchronous_commit, full_page_writes)");
+console.log("Postgres runs at stock durability (fsync, synchronous_commit and full_page_writes on)");
 const cluster = await startCluster({
   dir: join(dir, "cluster"),
-  // Postgres is not on the redirect path; only the aggregator's writes would pay for fsync.
-  durability: "off-for-tests",
+  // The CPU accounting counts what committing every click costs, so Postgres is as deployed.
+  durability: "durable",
   vars: { RATE_LIMIT_API_PER_SECOND: "1000000" },
 });
 const basePort = await freePort();
@@ -69,7 +73,16 @@ try {
       "0",
     );
   }
-  const base = await measure("(a) baseline: constant 302, workerd", `${baseline.url}/`);
+  const baseLoad = groupSeconds(cluster).load;
+  const { result: base, cpu: baseCpu } = await withCpu([baseline.pid as number], () =>
+    measure("(a) baseline: constant 302, workerd", `${baseline.url}/`),
+  );
+  const baseline302 = {
+    name: "constant 302, workerd (row a)",
+    cpu: baseCpu,
+    redirects: base.redirects,
+    loadCpu: groupSeconds(cluster).load - baseLoad,
+  };
   const replicaPid = [replica.pid as number];
   const oneRun = await edgeRun(replicaPid, () => measure("(b) one replica, direct", replicaUrl));
   const one = oneRun.row;
@@ -79,6 +92,19 @@ try {
   const base2k = QUICK ? undefined : await paced("(a) baseline at 2k", `${baseline.url}/`, 2000);
   const one2k = QUICK ? undefined : await paced("(b) one replica at 2k", replicaUrl, 2000);
   if (pinned) pin(processTree(process.pid), allCpus());
+
+  // (e) every group's CPU per redirect, all cores shared, until every click is committed.
+  const db = new pg.Client({ connectionString: cluster.databaseUrl });
+  await db.connect();
+  const accounted = await accountedRun(
+    cluster,
+    db,
+    "(e) whole system through nginx, CPU per stored click",
+    await createLink("accounted"),
+    ACCOUNTED_REQUESTS,
+  ).finally(() => db.end());
+  const accounting = accountingSection(accounted, baseline302);
+  console.log(`\n${accounting.console}\n`);
 
   if (!base2k || !one2k) {
     // A quick look while changing the hot path: (a) and (b) only, docs left as they are.
@@ -123,6 +149,7 @@ try {
     );
     console.log(`${unknown.tables}\n`);
     writeSection("unknown-slugs", unknown.markdown);
+    writeSection("cpu-per-redirect", cpuSection(accounted.row, accounting.markdown));
   }
 } finally {
   await baseline.stop();
@@ -164,6 +191,18 @@ async function storedClicks(databaseUrl: string, slug: string, expected: number)
   } finally {
     await db.end();
   }
+}
+
+function cpuSection(run: Row, tableAndSummary: string): string {
+  return `## CPU per redirect, whole system (${new Date().toISOString().slice(0, 10)})
+
+Row (e): ${run.redirects} redirects of one link through nginx to three replicas (autocannon, ${CONNECTIONS} connections,
+all cores shared), then the wait until the last click is committed; each group's CPU time (user + system) is read
+from \`/proc\` before the first request and after the last click (\`bench/cpu-groups.ts\`), exited Postgres backends
+included (their postmaster's cutime). Postgres runs at its stock durability (fsync, synchronous_commit and
+full_page_writes on). The baseline is the constant-302 workerd of row (a), pinned, its own CPU per 302 answered; ${machine()}.
+
+${tableAndSummary}`;
 }
 
 function ratio(r: Row, base: Row): string {

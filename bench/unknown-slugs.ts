@@ -67,7 +67,8 @@ async function edgeQueries(cluster: Cluster): Promise<number> {
   return total;
 }
 
-async function pipelineDrained(cluster: Cluster, timeoutMs = 60_000): Promise<boolean> {
+/** Waits until no click is held by a shipper or the broker; false if `timeoutMs` passed first. */
+export async function pipelineDrained(cluster: Cluster, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const broker = await cluster.broker.stats();

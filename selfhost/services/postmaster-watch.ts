@@ -20,7 +20,8 @@ export function watchPostmaster(dataDir: string, onGone: () => void): () => void
   return () => clearInterval(timer);
 }
 
-function postmasterPid(dataDir: string): number | null {
+/** The postmaster's pid from `postmaster.pid` in `dataDir`, null while there is none. */
+export function postmasterPid(dataDir: string): number | null {
   try {
     const pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
