@@ -14,6 +14,14 @@ module.exports = {
       to: { path: "^(selfhost|bench|scripts)/" },
     },
     {
+      name: "no-dashboard-in-workers",
+      comment:
+        "The dashboard is static files for browsers: no worker code path (a redirect least of all) loads it.",
+      severity: "error",
+      from: { path: "^(worker|aggregator|shared)/" },
+      to: { path: "^dashboard/" },
+    },
+    {
       name: "shared-imports-no-worker",
       comment: "Shared code is below both workers.",
       severity: "error",

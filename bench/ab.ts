@@ -83,7 +83,7 @@ try {
     replicas: 1,
     durability: "off-for-tests",
     vars: { RATE_LIMIT_API_PER_SECOND: "1000000" },
-    bundles: { worker: bundles.B, aggregator: built.aggregator },
+    bundles: { worker: bundles.B, aggregator: built.aggregator, assets: built.assets },
   });
   try {
     pinned = canPin();

@@ -3,18 +3,29 @@
  * tests and the self-hosted runtime, which run the same bundles under workerd.
  */
 import { execFileSync } from "node:child_process";
+import { cpSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-export type WorkerBundles = { worker: string; aggregator: string };
+/** Each worker's index.js, and the dashboard's files (`assets`), a copy taken with this build. */
+export type WorkerBundles = { worker: string; aggregator: string; assets: string };
 
 export function buildWorkers(outDir = `${ROOT}dist`): WorkerBundles {
-  return {
-    worker: buildWorker("wrangler.toml", `${outDir}/worker`),
-    aggregator: buildWorker("aggregator/wrangler.toml", `${outDir}/aggregator`),
-  };
+  const worker = buildWorker("wrangler.toml", `${outDir}/worker`);
+  // wrangler's [build] step wrote them into dist/assets; a copy beside the bundles stays as it was built
+  // while another build (a rolling restart's) writes dist/assets again.
+  const assets = `${outDir}/assets`;
+  if (assets !== assetsOf(ROOT)) cpSync(assetsOf(ROOT), assets, { recursive: true });
+  return { worker, aggregator: buildWorker("aggregator/wrangler.toml", `${outDir}/aggregator`), assets };
 }
+
+/** Where wrangler.toml's `[assets]` folder is in a checkout. */
+const assetsOf = (root: string) => `${root}dist/assets`;
+
+/** The dashboard's files of the bundle `workerBundle` (`<outDir>/worker/index.js`) that buildWorkers made. */
+export const assetsBeside = (workerBundle: string): string => join(dirname(workerBundle), "../assets");
 
 /**
  * One worker's bundle from `config` in `root` (another checkout of this project, e.g. the

@@ -70,6 +70,9 @@ void waitForHealth(base).then(() => {
   console.log(`
   edge-redirect is running at ${base}   (admin token: ${ADMIN_TOKEN})
 
+  Dashboard:      ${base}/dashboard/   (sign in with the admin token or an API key)
+  API reference:  ${base}/docs/
+
   Create a link and follow it:
     curl -s -X POST ${base}/api/v1/links -H 'Authorization: Bearer ${ADMIN_TOKEN}' \\
       -H 'Content-Type: application/json' -d '{"url":"https://example.com","slug":"hello"}'

@@ -3,8 +3,9 @@
  * they start: data services, the clicks queue, the edge replicas, nginx, Prometheus.
  * Each registers its own stops, so a failure part-way stops exactly what was started.
  */
-import { join, relative } from "node:path";
-import type { WorkerBundles } from "../scripts/build-workers";
+import { existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { assetsBeside, type WorkerBundles } from "../scripts/build-workers";
 import { migrateDatabase } from "../scripts/migrate";
 import { serveShipperMetrics } from "./click-shipper-metrics";
 import { startKvService } from "./kv-service";
@@ -177,6 +178,10 @@ export async function startReplicas(
     HEALTH_DETAILED_PUBLIC: "false",
     ...opts.vars,
   };
+  // A rolling restart's fresh bundles bring their own dashboard files; a bundle built alone (bench:ab's A
+  // side) has none beside it and serves the cluster's.
+  const assetsFor = (bundlePath: string) =>
+    existsSync(assetsBeside(bundlePath)) ? assetsBeside(bundlePath) : bundles.assets;
   const count = opts.replicas ?? 3;
   const replicas: Replica[] = [];
   for (let i = 0; i < count; i++) {
@@ -191,6 +196,7 @@ export async function startReplicas(
       proc.configure(
         edgeConfig({
           bundlePath: relative(dir, bundlePath),
+          assetsPath: resolve(assetsFor(bundlePath)),
           address: `127.0.0.1:${replicaPort}`,
           kvAddress: data.kv.address,
           queueAddress: `127.0.0.1:${broker.port}`,

@@ -29,6 +29,7 @@ let capnp: string;
 if (role === "edge") {
   capnp = edgeConfig({
     bundlePath: relative("/tmp", `${root}dist/worker/index.js`),
+    assetsPath: `${root}dist/assets`,
     address,
     kvAddress: process.env.KV_ADDRESS ?? "kv:8070",
     queueAddress,

@@ -13,6 +13,7 @@ import { desc, gt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { type CounterRedis, type ReconcileReport, reconcileCounters } from "../aggregator/src/reconcile";
+import { linksOnReservedSlugs } from "../scripts/reserved-slugs";
 import { links } from "../shared/db/schema";
 import { linkKey } from "../shared/keys";
 import { RECORD_COLUMNS, toLinkRecord, tombstone } from "../shared/links/record";
@@ -95,6 +96,12 @@ export async function repairAtStart(opts: {
     const { published, updated, tombstoned, removed } = report;
     if (published + updated + tombstoned + removed + report.counters.repaired > 0)
       console.log(`edge data repaired from Postgres: ${JSON.stringify(report)}`);
+    // Made before their word was reserved: they keep redirecting (routes/dashboard.ts), but are worth a look.
+    for (const link of await linksOnReservedSlugs(db)) {
+      console.warn(
+        `link "${link.slug}" (owner ${link.ownerId}) holds a slug now reserved; it keeps redirecting at /${link.slug}`,
+      );
+    }
     return report;
   } finally {
     await db.end();

@@ -41,9 +41,14 @@ function config(opts: {
   address: string;
   bindings: string[];
   externals: Array<{ name: string; address: string; token: string }>;
+  /** Read-only folders served as services (the dashboard's files), bound by name. */
+  disks?: Array<{ name: string; path: string }>;
 }): string {
   const services = [
     `(name = ${str(opts.service)}, worker = .worker)`,
+    ...(opts.disks ?? []).map(
+      (d) => `(name = ${str(d.name)}, disk = (path = ${str(d.path)}, writable = false))`,
+    ),
     ...opts.externals.map(
       (e) =>
         `(name = ${str(e.name)}, external = (address = ${str(e.address)}, http = (injectRequestHeaders = [(name = "Authorization", value = ${str(bearer(e.token))})])))`,
@@ -75,10 +80,14 @@ const worker :Workerd.Worker = (
 /**
  * One edge replica: KV and queue bindings served by the local KV service and broker.
  * Clicks leave as stdout lines (CLICK_SINK=stdout), so whoever runs this workerd must
- * ship them: `workerd({ shipClicksTo })` or selfhost/container-entry.ts.
+ * ship them: `workerd({ shipClicksTo })` or selfhost/container-entry.ts. ASSETS is the dashboard's files
+ * (`dist/assets`, built by dashboard/build.ts) through a read-only disk service, as Workers static assets
+ * serve them on Cloudflare; the worker adds the headers itself in both.
  */
 export function edgeConfig(opts: {
   bundlePath: string;
+  /** Absolute path of the built dashboard files (scripts/build-workers.ts puts them beside the bundles). */
+  assetsPath: string;
   address: string;
   kvAddress: string;
   queueAddress: string;
@@ -94,12 +103,14 @@ export function edgeConfig(opts: {
     bindings: [
       '(name = "LINKS", kvNamespace = "kvstore")',
       '(name = "CLICKS", queue = "qstore")',
+      '(name = "ASSETS", service = "assets")',
       ...textBindings({ CLICK_SINK: "stdout", KV_MISS_FALLBACK: "none", ...requireMetricsToken(opts.vars) }),
     ],
     externals: [
       { name: "kvstore", address: opts.kvAddress, token },
       { name: "qstore", address: opts.queueAddress, token },
     ],
+    disks: [{ name: "assets", path: opts.assetsPath }],
   });
 }
 

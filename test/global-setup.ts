@@ -16,6 +16,8 @@ declare module "vitest" {
     redisUrl: string;
     workerBundle: string;
     aggregatorBundle: string;
+    /** The dashboard's built files, served to the edge as its ASSETS binding. */
+    assetsDir: string;
   }
 }
 
@@ -45,6 +47,7 @@ export default async function setup(project: TestProject) {
   project.provide("redisUrl", redis.url);
   project.provide("workerBundle", bundles.worker);
   project.provide("aggregatorBundle", bundles.aggregator);
+  project.provide("assetsDir", bundles.assets);
 
   return async () => {
     await Promise.allSettled([postgres?.dispose(), redis?.dispose()]);

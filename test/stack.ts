@@ -103,6 +103,8 @@ function edgeWorker(shared: Record<string, string>, vars?: Record<string, string
     compatibilityDate: COMPATIBILITY_DATE,
     kvNamespaces: ["LINKS"],
     queueProducers: { CLICKS: "clicks" },
+    // The self-hosted form of the binding (a read-only disk service); wrangler dev serves the same folder.
+    serviceBindings: { ASSETS: { disk: { path: inject("assetsDir"), writable: false } } },
     bindings: {
       ...shared,
       ADMIN_TOKEN,

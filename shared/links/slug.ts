@@ -16,6 +16,7 @@ export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   "openapi",
   "docs",
   "admin",
+  "dashboard",
   "static",
   "assets",
   "favicon.ico",

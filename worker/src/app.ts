@@ -8,6 +8,7 @@ import { onError, onNotFound } from "./middleware/errors";
 import { measure } from "./middleware/measure";
 import { queryText } from "./middleware/query-text";
 import { rateLimit } from "./middleware/rate-limit";
+import { dashboard } from "./routes/dashboard";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { links } from "./routes/links";
@@ -50,6 +51,7 @@ export function createApp() {
     in: "header",
     name: "X-Api-Key",
   });
+  app.route("/", dashboard);
   // Last: any single segment not matched above is a slug.
   app.route("/", redirectRoute);
   app.onError(onError);

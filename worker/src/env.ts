@@ -7,6 +7,8 @@ import type { ClickEvent } from "@shared/events";
 export type Env = {
   LINKS: KVNamespace;
   CLICKS: Queue<ClickEvent>;
+  /** The dashboard's and API reference's files (dist/assets): Workers static assets, or a workerd disk service. */
+  ASSETS?: Fetcher;
   /** Self-host only: "stdout" writes clicks as lines for selfhost/click-shipper.ts instead of CLICKS. */
   CLICK_SINK?: string;
   /** Postgres (Neon in production). */
