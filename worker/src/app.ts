@@ -12,6 +12,7 @@ import { dashboard } from "./routes/dashboard";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { links } from "./routes/links";
+import { me } from "./routes/me";
 import { qr } from "./routes/qr";
 import { redirectRoute } from "./routes/redirect";
 import { stats } from "./routes/stats";
@@ -36,6 +37,7 @@ export function createApp() {
   api.route("/", qr);
   api.route("/links", links);
   api.route("/keys", keys);
+  api.route("/me", me);
 
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", measure());

@@ -15,7 +15,16 @@ import { consumeLimit } from "./rate-limit";
  *
  * @example links.use("*", requireScope("links:write"))
  */
-export const requireScope = (scope: Scope) =>
+export const requireScope = (scope: Scope) => authenticate(scope);
+
+/**
+ * Requires a valid key of any scope; sets `principal`.
+ *
+ * @example me.use("*", requireKey())
+ */
+export const requireKey = () => authenticate(null);
+
+const authenticate = (scope: Scope | null) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const secret = presentedSecret(c.req.raw.headers, { apiKey: true });
     if (!secret) throw unauthorized("an API key is required (Authorization: Bearer <key> or X-Api-Key)");
@@ -26,7 +35,8 @@ export const requireScope = (scope: Scope) =>
     if (!principal || (!isAdminToken(principal) && isReservedOwner(principal.ownerId))) {
       throw unauthorized("the API key is not valid");
     }
-    if (!principal.scopes.includes(scope)) throw forbidden(`this key lacks the ${scope} scope`);
+    if (scope !== null && !principal.scopes.includes(scope))
+      throw forbidden(`this key lacks the ${scope} scope`);
     c.set("principal", principal);
     await consumeLimit(c.env, "key", isAdminToken(principal) ? principal.ownerId : `key-${principal.keyId}`);
     await next();

@@ -17,6 +17,7 @@ import {
   UpdateLinkSchema,
   UpsertLinkSchema,
 } from "../schemas/link";
+import { isAdminToken } from "../services/key-authority";
 import { LinkService, toApiLink } from "../services/links";
 import { openApiApp } from "./openapi-app";
 import { authErrors, json, jsonBody, problem, security } from "./openapi-docs";
@@ -29,7 +30,8 @@ export function service(c: Context<AppEnv>): LinkService {
   const rt = runtimeFor(c.env);
   const ownHosts = [url.hostname, ...(rt.config.publicHost ? [rt.config.publicHost] : [])];
   const targetPolicy = { ownHosts, allowPrivate: rt.config.allowPrivateTargets };
-  return new LinkService(c.var.db(), rt.links, c.var.principal.ownerId, targetPolicy);
+  const principal = c.var.principal;
+  return new LinkService(c.var.db(), rt.links, principal.ownerId, targetPolicy, isAdminToken(principal));
 }
 
 /** The origin of short URLs: PUBLIC_BASE_URL, else the request's own. */
@@ -67,7 +69,7 @@ links.openapi(
     method: "get",
     middleware: canRead,
     path: "/",
-    summary: "List links, newest first",
+    summary: "List links: search, tag, newest or most clicked first, cursor paging",
     security,
     request: { query: ListQuerySchema },
     responses: { 200: json(LinkListSchema, "A page of links"), ...errors },
@@ -75,7 +77,8 @@ links.openapi(
   async (c) => {
     const { rows, next } = await service(c).list(c.req.valid("query"));
     const base = baseUrl(c);
-    return c.json({ data: rows.map((row) => toApiLink(row, base)), nextCursor: next }, 200);
+    const data = rows.map((row) => ({ ...toApiLink(row, base), clicks: row.clicks }));
+    return c.json({ data, nextCursor: next }, 200);
   },
 );
 

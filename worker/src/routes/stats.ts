@@ -5,6 +5,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { requireScope } from "../middleware/auth";
 import { SlugParamSchema } from "../schemas/link";
 import { LinkStatsSchema, ServiceStatsSchema, StatsQuerySchema } from "../schemas/stats";
+import { isAdminToken } from "../services/key-authority";
 import { StatsService } from "../services/stats";
 import { openApiApp } from "./openapi-app";
 import { authErrors, problem, security } from "./openapi-docs";
@@ -41,7 +42,8 @@ stats.openapi(
       .where(
         and(
           eq(linksTable.slug, slug),
-          eq(linksTable.ownerId, c.var.principal.ownerId),
+          // The admin token reads any owner's link, as on the link routes.
+          isAdminToken(c.var.principal) ? undefined : eq(linksTable.ownerId, c.var.principal.ownerId),
           isNull(linksTable.deletedAt),
         ),
       )

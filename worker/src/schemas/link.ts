@@ -99,19 +99,43 @@ export const LinkSchema = z
     maxClicks: z.number().int().nullable(),
     externalId: z.string().nullable(),
     tags: z.array(z.string()),
+    ownerId: z
+      .string()
+      .openapi({ description: "The owner whose key made it (the admin token sees every owner)" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi("Link");
 
+/** A link in a list, with its clicks so far (humans and bots, from the hourly rollups). */
+export const ListedLinkSchema = LinkSchema.extend({ clicks: z.number().int() }).openapi("ListedLink");
+
 export const LinkListSchema = z
-  .object({ data: z.array(LinkSchema), nextCursor: z.string().nullable() })
+  .object({ data: z.array(ListedLinkSchema), nextCursor: z.string().nullable() })
   .openapi("LinkList");
 
 export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
   cursor: text().max(64).optional(),
   tag: text().min(1).max(64).optional(),
+  q: text()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: "Case-insensitive text found in the slug, the target URL or a tag" }),
+  sort: z
+    .enum(["newest", "clicks"])
+    .default("newest")
+    .openapi({ description: "newest first, or most clicked first (then newest)" }),
+  owner: text()
+    .min(1)
+    .max(128)
+    .optional()
+    .openapi({
+      description:
+        "Admin token only: this owner's links, or `*` for every owner's (left out: the admin's own). " +
+        "A key may name only its own owner.",
+    }),
 });
 
 export const SlugParamSchema = z.object({
@@ -154,3 +178,4 @@ export const BulkResultSchema = z
 export type CreateLinkInput = z.infer<typeof CreateLinkSchema>;
 export type UpdateLinkInput = z.infer<typeof UpdateLinkSchema>;
 export type ApiLink = z.infer<typeof LinkSchema>;
+export type ListQuery = z.output<typeof ListQuerySchema>;

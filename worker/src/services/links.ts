@@ -6,8 +6,8 @@ import { randomSlug } from "@shared/links/slug";
 import { parseTargetUrl, TARGET_URL_MESSAGES, type TargetUrlPolicy } from "@shared/links/target-url";
 import type { LinkStore } from "@shared/ports";
 import { badRequest, conflict, notFound, ProblemError } from "@shared/problem";
-import { and, arrayContains, desc, eq, isNull, lt, sql } from "drizzle-orm";
-import type { ApiLink, CreateLinkInput, UpdateLinkInput } from "../schemas/link";
+import { and, arrayContains, desc, eq, ilike, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import type { ApiLink, CreateLinkInput, ListQuery, UpdateLinkInput } from "../schemas/link";
 
 /**
  * Link operations: Postgres first (the source of truth), then a write-through of the
@@ -20,6 +20,11 @@ export class LinkService {
     private readonly ownerId: string,
     /** This deployment's target URL rules: its own hosts, whether private targets are allowed. */
     private readonly targetPolicy: TargetUrlPolicy,
+    /**
+     * The admin token: reads, changes and deletes any owner's link by slug (slugs are unique among live
+     * links) and lists any owner's; what it creates is still its own.
+     */
+    private readonly seesEveryOwner = false,
   ) {}
 
   async create(input: CreateLinkInput): Promise<Link> {
@@ -62,29 +67,50 @@ export class LinkService {
     return row;
   }
 
-  /** Newest first; the cursor is the last id seen, so every link appears exactly once. */
-  async list(opts: {
-    limit: number;
-    cursor?: string;
-    tag?: string;
-  }): Promise<{ rows: Link[]; next: string | null }> {
-    const before = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
+  /**
+   * A page of links, newest or most clicked first. The cursor is the sort key of the last link seen (its id;
+   * for `clicks` its clicks then id), so paging never repeats a link while counts stand still.
+   */
+  async list(opts: ListQuery): Promise<{ rows: Array<Link & { clicks: number }>; next: string | null }> {
+    const clicks = sql<string>`(select coalesce(sum(r.count), 0) from click_rollups r where r.link_id = ${links.id})`;
+    const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor, opts.sort);
     const rows = await this.db
-      .select()
+      .select({ link: links, clicks })
       .from(links)
       .where(
         and(
-          eq(links.ownerId, this.ownerId),
+          this.ownerFilter(opts.owner),
           isNull(links.deletedAt),
-          before === undefined ? undefined : lt(links.id, before),
           opts.tag === undefined ? undefined : arrayContains(links.tags, [opts.tag]),
+          opts.q === undefined ? undefined : containing(opts.q),
+          after === undefined
+            ? undefined
+            : after.clicks === undefined
+              ? lt(links.id, after.id)
+              : sql`(${clicks}, ${links.id}) < (${after.clicks}, ${after.id})`,
         ),
       )
-      .orderBy(desc(links.id))
+      .orderBy(...(opts.sort === "clicks" ? [desc(clicks), desc(links.id)] : [desc(links.id)]))
       .limit(opts.limit + 1);
-    const page = rows.slice(0, opts.limit);
+    const page = rows.slice(0, opts.limit).map((r) => ({ ...r.link, clicks: Number(r.clicks) }));
     const last = page[page.length - 1];
-    return { rows: page, next: rows.length > opts.limit && last ? encodeCursor(last.id) : null };
+    const more = rows.length > opts.limit && last;
+    return {
+      rows: page,
+      next: more ? encodeCursor(last.id, opts.sort === "clicks" ? last.clicks : undefined) : null,
+    };
+  }
+
+  /** Whose links a list shows: the caller's own; the admin token may name an owner, or `*` for all. */
+  private ownerFilter(owner: string | undefined): SQL | undefined {
+    if (owner === undefined || owner === this.ownerId) return eq(links.ownerId, this.ownerId);
+    if (!this.seesEveryOwner) {
+      throw new ProblemError(403, "cross-owner", "Another owner", {
+        detail: "an API key lists its own owner's links only",
+        errors: [{ path: "owner", message: `must be "${this.ownerId}" or left out` }],
+      });
+    }
+    return owner === "*" ? undefined : eq(links.ownerId, owner);
   }
 
   async update(slug: string, input: UpdateLinkInput): Promise<Link> {
@@ -151,7 +177,8 @@ export class LinkService {
   }
 
   private live(slug: string) {
-    return and(eq(links.slug, slug), eq(links.ownerId, this.ownerId), isNull(links.deletedAt));
+    const owner = this.seesEveryOwner ? undefined : eq(links.ownerId, this.ownerId);
+    return and(eq(links.slug, slug), owner, isNull(links.deletedAt));
   }
 
   private async publish(row: Link): Promise<Link> {
@@ -183,22 +210,39 @@ export function toApiLink(row: Link, baseUrl: string): ApiLink {
     maxClicks: row.maxClicks,
     externalId: row.externalId,
     tags: row.tags,
+    ownerId: row.ownerId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-const encodeCursor = (id: number): string => btoa(`id:${id}`).replace(/=+$/, "");
+/** `q` as found in the slug, the target or a tag; `%`, `_` and `\\` in it match themselves. */
+function containing(q: string): SQL | undefined {
+  const pattern = `%${q.replace(/[\\%_]/g, "\\$&")}%`;
+  return or(
+    ilike(links.slug, pattern),
+    ilike(links.url, pattern),
+    sql`exists (select 1 from unnest(${links.tags}) as tag where tag ilike ${pattern})`,
+  );
+}
 
-function decodeCursor(cursor: string): number {
+type Cursor = { id: number; clicks?: number };
+
+const encodeCursor = (id: number, clicks?: number): string =>
+  btoa(clicks === undefined ? `id:${id}` : `clicks:${clicks}:${id}`).replace(/=+$/, "");
+
+function decodeCursor(cursor: string, sort: ListQuery["sort"]): Cursor {
   let decoded = "";
   try {
     decoded = atob(cursor);
   } catch {
     // fall through to the 400 below
   }
-  const match = /^id:(\d{1,15})$/.exec(decoded);
-  if (!match)
-    throw badRequest("the cursor is not valid", [{ path: "cursor", message: "not a cursor from this API" }]);
-  return Number(match[1]);
+  const byId = /^id:(\d{1,15})$/.exec(decoded);
+  if (byId && sort === "newest") return { id: Number(byId[1]) };
+  const byClicks = /^clicks:(\d{1,15}):(\d{1,15})$/.exec(decoded);
+  if (byClicks && sort === "clicks") return { clicks: Number(byClicks[1]), id: Number(byClicks[2]) };
+  throw badRequest("the cursor is not valid", [
+    { path: "cursor", message: "not a cursor from this API for this sort" },
+  ]);
 }
