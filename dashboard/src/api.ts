@@ -1,0 +1,134 @@
+/**
+ * The dashboard's only way to the API. The secret (an API key or the admin token) lives in this object,
+ * which lives in the page's memory: never in localStorage, sessionStorage or a cookie. Signing out drops
+ * the object; a reload forgets the secret too.
+ */
+
+export type FieldProblem = { path: string; message: string };
+
+/** An API error, as the API's problem+json states it. */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string | undefined,
+    readonly errors: FieldProblem[],
+  ) {
+    super(detail ?? title);
+  }
+
+  /** Field problems by top-level field (`tags.2` → `tags`), for showing beside each field. */
+  byField(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const e of this.errors) {
+      const field = e.path.split(".")[0] ?? e.path;
+      out[field] = [...(out[field] ?? []), e.message];
+    }
+    return out;
+  }
+}
+
+export type Me = { ownerId: string; scopes: string[]; admin: boolean };
+
+export type Link = {
+  id: number;
+  slug: string;
+  shortUrl: string;
+  url: string;
+  statusCode: number;
+  expiresAt: string | null;
+  maxClicks: number | null;
+  externalId: string | null;
+  tags: string[];
+  ownerId: string;
+  createdAt: string;
+  updatedAt: string;
+  clicks?: number;
+  [field: string]: unknown;
+};
+
+export type LinkPage = { data: Link[]; nextCursor: string | null };
+export type Breakdown = Array<{ value: string; clicks: number }>;
+export type LinkStats = {
+  slug: string;
+  from: string;
+  to: string;
+  interval: "hour" | "day";
+  totals: { clicks: number; humans: number; bots: number; uniqueVisitors: number };
+  timeseries: Array<{ t: string; humans: number; bots: number }>;
+  [breakdown: string]: unknown;
+};
+export type ServiceStats = {
+  links: number;
+  clicks: { total: number; humans: number; bots: number; last24h: number };
+  topLinks: Array<{ slug: string; clicks: number }>;
+};
+export type BulkResult = {
+  created: number;
+  failed: number;
+  results: Array<{
+    index: number;
+    status: number;
+    link?: Link;
+    error?: { title: string; detail?: string; errors?: FieldProblem[] };
+  }>;
+};
+
+export class Api {
+  readonly #secret: string;
+
+  constructor(secret: string) {
+    this.#secret = secret;
+  }
+
+  async #send(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.#secret}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+    });
+    if (!res.ok) {
+      const problem = (await res.json().catch(() => ({}))) as {
+        title?: string;
+        detail?: string;
+        errors?: FieldProblem[];
+      };
+      throw new ApiProblem(res.status, problem.title ?? res.statusText, problem.detail, problem.errors ?? []);
+    }
+    return res;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.#send(method, path, body);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  }
+
+  /** An image or file the API makes (a QR code), as a Blob. */
+  async blob(path: string): Promise<Blob> {
+    return (await this.#send("GET", path)).blob();
+  }
+
+  me = () => this.json<Me>("GET", "/me");
+  list = (query: URLSearchParams) => this.json<LinkPage>("GET", `/links?${query}`);
+  get = (slug: string) => this.json<Link>("GET", `/links/${encodeURIComponent(slug)}`);
+  create = (body: Record<string, unknown>) => this.json<Link>("POST", "/links", body);
+  update = (slug: string, body: Record<string, unknown>) =>
+    this.json<Link>("PATCH", `/links/${encodeURIComponent(slug)}`, body);
+  remove = (slug: string) => this.json<void>("DELETE", `/links/${encodeURIComponent(slug)}`);
+  bulk = (items: unknown[]) => this.json<BulkResult>("POST", "/links/bulk", items);
+  stats = (slug: string, query: URLSearchParams) =>
+    this.json<LinkStats>("GET", `/links/${encodeURIComponent(slug)}/stats?${query}`);
+  overview = () => this.json<ServiceStats>("GET", "/stats");
+}
+
+/** A message for any error a page shows. */
+export const messageOf = (err: unknown): string =>
+  err instanceof ApiProblem
+    ? `${err.title}${err.detail ? `: ${err.detail}` : ""}`
+    : err instanceof Error
+      ? err.message
+      : String(err);
