@@ -43,6 +43,8 @@ function config(opts: {
   externals: Array<{ name: string; address: string; token: string }>;
   /** Read-only folders served as services (the dashboard's files), bound by name. */
   disks?: Array<{ name: string; path: string }>;
+  /** More fields of the Worker struct (Durable Object namespaces and their storage). */
+  workerFields?: string[];
 }): string {
   const services = [
     `(name = ${str(opts.service)}, worker = .worker)`,
@@ -69,7 +71,7 @@ const config :Workerd.Config = (
 
 const worker :Workerd.Worker = (
   modules = [ (name = "index.js", esModule = embed ${str(opts.bundlePath)}) ],
-  compatibilityDate = ${str(COMPATIBILITY_DATE)},
+  compatibilityDate = ${str(COMPATIBILITY_DATE)},${(opts.workerFields ?? []).map((f) => `\n  ${f},`).join("")}
   bindings = [
     ${opts.bindings.join(",\n    ")}
   ],
@@ -114,7 +116,12 @@ export function edgeConfig(opts: {
   });
 }
 
-/** The aggregator: its queue handler is fed by the broker through POST /__queue/clicks. */
+/**
+ * The aggregator: its queue handler is fed by the broker through POST /__queue/clicks, which
+ * it hands to the ClickWriter Durable Object (aggregator/src/click-writer.ts) to reuse Postgres
+ * connections. The object stores nothing, so its storage is memory; kept from eviction, its
+ * pool's idle timeout decides when a connection closes.
+ */
 export function aggregatorConfig(opts: {
   bundlePath: string;
   address: string;
@@ -124,8 +131,15 @@ export function aggregatorConfig(opts: {
     service: "aggregator",
     bundlePath: opts.bundlePath,
     address: opts.address,
-    bindings: textBindings(requireMetricsToken(opts.vars)),
+    bindings: [
+      '(name = "CLICK_WRITER", durableObjectNamespace = "ClickWriter")',
+      ...textBindings(requireMetricsToken(opts.vars)),
+    ],
     externals: [],
+    workerFields: [
+      'durableObjectNamespaces = [ (className = "ClickWriter", uniqueKey = "aggregator-click-writer", preventEviction = true) ]',
+      "durableObjectStorage = (inMemory = void)",
+    ],
   });
 }
 

@@ -71,6 +71,30 @@ describe("self-hosted cluster", () => {
     expect(counted).toBe(served);
   }, 90_000);
 
+  it("writes batch after batch over one kept Postgres connection", async () => {
+    const slug = await newLink("kept");
+    const batches = async () => {
+      const res = await fetch(`${cluster.aggregator.url}/metrics`, {
+        headers: { Authorization: `Bearer ${cluster.secrets.metricsToken}` },
+      });
+      const text = await res.text();
+      return [...text.matchAll(/^aggregator_batches_total\{outcome="[a-z]+"\} (\d+)$/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    };
+    // Every Postgres connection of the cluster's workers goes through the WebSocket proxy.
+    const before = { connections: cluster.wsProxy.requested, batches: await batches() };
+    const served = expectAllRedirected(
+      await runLoad({ url: `${cluster.lbUrl}/${slug}`, rate: 200, seconds: 3 }),
+    );
+    expect(await settledCount(slug, served, 30_000)).toBe(served);
+    const written = (await batches()) - before.batches;
+    expect(written).toBeGreaterThanOrEqual(3);
+    // One connection per batch before the aggregator's ClickWriter kept them; at most the first one now.
+    expect(cluster.wsProxy.requested - before.connections).toBeLessThanOrEqual(1);
+  }, 60_000);
+
   it("loses no request and no click during a rolling restart of all three replicas", async () => {
     const slug = await newLink("roll");
     const load = runLoad({ url: `${cluster.lbUrl}/${slug}`, rate: 1000, seconds: 16 });

@@ -10,6 +10,11 @@ export type AggregatorEnv = {
   UPSTASH_REDIS_REST_TOKEN: string;
   /** Self-host only: the broker's bearer token for POST /__queue/{queue}. Unset, the route does not exist. */
   QUEUE_PUSH_TOKEN?: string;
+  /**
+   * Self-host only: the Durable Object that writes pushed batches over kept Postgres connections
+   * (click-writer.ts). Unset, each batch opens its own.
+   */
+  CLICK_WRITER?: DurableObjectNamespace;
   /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN?: string;
 };

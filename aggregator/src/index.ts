@@ -19,6 +19,8 @@ async function reconcile(rt: AggregatorRuntime) {
   }
 }
 
+export { ClickWriter } from "./click-writer";
+
 export default {
   /** Consumes `clicks` (and `clicks-dlq` while a replay is running: writes are idempotent). */
   async queue(batch, env) {
@@ -50,6 +52,7 @@ export default {
     if (!(await hasSecret(request.headers, queuePushToken))) return unauthorized();
     if (url.pathname === "/__reconcile") return Response.json(await reconcile(rt));
     const queue = url.pathname.slice("/__queue/".length);
+    if (env.CLICK_WRITER) return env.CLICK_WRITER.get(env.CLICK_WRITER.idFromName(queue)).fetch(request);
     return handlePushedBatch(request, queue, rt.openPool, redisCounters(rt.redis));
   },
 } satisfies ExportedHandler<AggregatorEnv>;
