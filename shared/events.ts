@@ -21,6 +21,8 @@ export const ClickEventSchema = z.object({
    * count before answering). Otherwise the aggregator adds it to the counter after commit.
    */
   counted: z.boolean().optional(),
+  /** The id of the redirect rule that chose the target; null or absent: the link's own target. */
+  rule: z.string().max(64).nullable().optional(),
 });
 
 export type ClickEvent = z.infer<typeof ClickEventSchema>;

@@ -290,8 +290,8 @@ describe("GET /api/v1/stats counts the caller's clicks only", () => {
   async function pastClicks(linkId: number, hoursAgo: number, isBot: boolean, count: number) {
     const hour = new Date(Math.floor((Date.now() - hoursAgo * 3_600_000) / 3_600_000) * 3_600_000);
     await stack.db.query(
-      `insert into click_rollups (link_id, hour, is_bot, country, referrer_host, device, browser, os, count)
-       values ($1, $2, $3, '', '', 'desktop', 'Chrome', 'Windows', $4)`,
+      `insert into click_rollups (link_id, hour, is_bot, country, referrer_host, device, browser, os, rule, count)
+       values ($1, $2, $3, '', '', 'desktop', 'Chrome', 'Windows', '', $4)`,
       [linkId, hour, isBot, count],
     );
   }

@@ -39,4 +39,6 @@ export const CLICK_DIMENSIONS = {
   device: { column: "device", breakdown: "devices", derive: (_, agent) => agent.device },
   browser: { column: "browser", breakdown: "browsers", derive: (_, agent) => agent.browser },
   os: { column: "os", breakdown: "os", derive: (_, agent) => agent.os },
+  /** The redirect rule that chose the target (its id); '' in the rollups for the link's own target. */
+  rule: { column: "rule", breakdown: "rules", nullable: true, derive: (event) => event.rule ?? null },
 } as const satisfies Record<string, ClickDimension>;

@@ -5,6 +5,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   type PgTextBuilderInitial,
   pgTable,
   primaryKey,
@@ -15,6 +16,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { DIMENSIONS, type DimensionField, type NullableField } from "../analytics/dimensions";
+import type { LinkPreview, LinkRule, Utm } from "../links/rules";
 
 /** Postgres is the source of truth for links, keys and analytics (ARCHITECTURE.md §3). */
 
@@ -29,6 +31,14 @@ export const links = pgTable(
     maxClicks: integer("max_clicks"),
     externalId: text("external_id"),
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    /** Redirect rules in order (docs/api.md); their targets passed the same rules as `url`. */
+    rules: jsonb("rules").$type<LinkRule[]>().notNull().default(sql`'[]'::jsonb`),
+    /** PBKDF2 hash of the link's password (worker/src/services/link-password.ts); null: no password. */
+    passwordHash: text("password_hash"),
+    preview: jsonb("preview").$type<LinkPreview>(),
+    /** Null: the deployment's default (FORWARD_QUERY). */
+    forwardQuery: boolean("forward_query"),
+    utm: jsonb("utm").$type<Utm>(),
     ownerId: text("owner_id").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

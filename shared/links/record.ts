@@ -1,4 +1,5 @@
 import { type Link, links } from "../db/schema";
+import { type LinkPreview, type RuleRecord, toRuleRecord, utmQuery } from "./rules";
 
 /**
  * The compact record the edge reads from KV under `link:{slug}`: only what a redirect
@@ -22,6 +23,16 @@ export type LinkRecord = {
   m?: number;
   /** Set on a tombstone left by a delete, so the edge answers 404 without asking Postgres. */
   d?: 1;
+  /** Redirect rules, in order; omitted when none. */
+  r?: RuleRecord[];
+  /** Password hash (services/link-password.ts); the API never returns it, KV is internal. */
+  p?: string;
+  /** Social preview, served to known preview crawlers. */
+  g?: LinkPreview;
+  /** Forward the short URL's query string; omitted: the deployment's default (FORWARD_QUERY). */
+  f?: boolean;
+  /** The link's UTM parameters as a query string, added to whichever target is chosen. */
+  t?: string;
 };
 
 export const REDIRECT_STATUSES = [301, 302, 307, 308] as const;
@@ -38,10 +49,27 @@ export const RECORD_COLUMNS = {
   statusCode: links.statusCode,
   expiresAt: links.expiresAt,
   maxClicks: links.maxClicks,
+  rules: links.rules,
+  passwordHash: links.passwordHash,
+  preview: links.preview,
+  forwardQuery: links.forwardQuery,
+  utm: links.utm,
 };
 
 /** The fields of a live link that shape its edge record. */
 export type LinkRecordSource = Pick<Link, keyof typeof RECORD_COLUMNS>;
+
+/** The record columns of a link created with only a target: what tests start from. */
+export const PLAIN_LINK: Omit<LinkRecordSource, "id" | "url"> = {
+  statusCode: 302,
+  expiresAt: null,
+  maxClicks: null,
+  rules: [],
+  passwordHash: null,
+  preview: null,
+  forwardQuery: null,
+  utm: null,
+};
 
 /** A live link's record. A deleted link's is a `tombstone`. */
 export function toLinkRecord(link: LinkRecordSource): LinkRecord {
@@ -49,6 +77,12 @@ export function toLinkRecord(link: LinkRecordSource): LinkRecord {
   if (link.statusCode !== 302) record.s = link.statusCode as RedirectStatus;
   if (link.expiresAt) record.e = link.expiresAt.getTime();
   if (link.maxClicks != null) record.m = link.maxClicks;
+  if (link.rules.length > 0) record.r = link.rules.map(toRuleRecord);
+  if (link.passwordHash) record.p = link.passwordHash;
+  if (link.preview) record.g = link.preview;
+  if (link.forwardQuery !== null) record.f = link.forwardQuery;
+  const utm = utmQuery(link.utm);
+  if (utm) record.t = utm;
   return record;
 }
 
@@ -66,7 +100,15 @@ export const fromRecord = {
   statusCode: (record: LinkRecord): RedirectStatus => record.s ?? 302,
   expiresAt: (record: LinkRecord): number | null => record.e ?? null,
   maxClicks: (record: LinkRecord): number | null => record.m ?? null,
+  rules: (record: LinkRecord): readonly RuleRecord[] => record.r ?? NO_RULES,
+  passwordHash: (record: LinkRecord): string | null => record.p ?? null,
+  preview: (record: LinkRecord): LinkPreview | null => record.g ?? null,
+  forwardQuery: (record: LinkRecord): boolean | null => record.f ?? null,
+  /** Already a query string (`utm_source=…`), "" for none. */
+  utm: (record: LinkRecord): string => record.t ?? "",
 } satisfies { [Column in keyof LinkRecordSource]: (record: LinkRecord) => unknown };
+
+const NO_RULES: readonly RuleRecord[] = Object.freeze([]);
 
 /** Whether the record is a deleted link's tombstone. */
 export const isTombstone = (record: LinkRecord): boolean => record.d === 1;

@@ -15,6 +15,10 @@ export type Config = {
   healthDetailedPublic: boolean;
   /** Requests per second of each rate-limit tier (middleware/rate-limit.ts). */
   rateLimitPerSecond: { strict: number; api: number; key: number };
+  /** Password attempts per minute on a password link, per client IP and per link (redirect/unlock.ts). */
+  passwordAttemptsPerMinute: { ip: number; link: number };
+  /** FORWARD_QUERY=true: links that do not say forward the short URL's query string to the target. */
+  forwardQueryByDefault: boolean;
   /** "stdout": self-host writes clicks as lines for selfhost/click-shipper.ts; "queue": the CLICKS Queue. */
   clickSink: "queue" | "stdout";
   kvCacheTtl: number;
@@ -84,6 +88,11 @@ export function readConfig(env: Env): Config {
       api: wholeNumberOr(env.RATE_LIMIT_API_PER_SECOND, 100, 1),
       key: wholeNumberOr(env.RATE_LIMIT_KEY_PER_SECOND, 1000, 1),
     },
+    passwordAttemptsPerMinute: {
+      ip: wholeNumberOr(env.PASSWORD_ATTEMPTS_PER_MINUTE_PER_IP, 10, 1),
+      link: wholeNumberOr(env.PASSWORD_ATTEMPTS_PER_MINUTE_PER_LINK, 60, 1),
+    },
+    forwardQueryByDefault: env.FORWARD_QUERY === "true",
     clickSink,
     kvCacheTtl: wholeNumberOr(env.KV_CACHE_TTL, 60, 30),
     linkCacheMs: wholeNumberOr(env.LINK_CACHE_SECONDS, 5, 0) * 1000,

@@ -33,6 +33,11 @@ export type Env = {
   RATE_LIMIT_STRICT_PER_SECOND?: string;
   RATE_LIMIT_API_PER_SECOND?: string;
   RATE_LIMIT_KEY_PER_SECOND?: string;
+  /** Password attempts per minute on password links: per client IP (default 10) and per link (default 60). */
+  PASSWORD_ATTEMPTS_PER_MINUTE_PER_IP?: string;
+  PASSWORD_ATTEMPTS_PER_MINUTE_PER_LINK?: string;
+  /** "true": links that do not say forward the short URL's query string to their target (default: off). */
+  FORWARD_QUERY?: string;
   /** Self-host only: "true" when a trusted load balancer sets X-Request-Id (nginx's $request_id). */
   TRUST_REQUEST_ID?: string;
   /** "true" accepts link targets on localhost and loopback, private or link-local addresses. */

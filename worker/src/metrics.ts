@@ -90,11 +90,15 @@ export const limited = {
   strict: rateLimited.labels("strict"),
   api: rateLimited.labels("api"),
   key: rateLimited.labels("key"),
+  unlockIp: rateLimited.labels("unlock_ip"),
+  unlockLink: rateLimited.labels("unlock_link"),
 };
 export const failedOpen = {
   strict: failOpen.labels("strict"),
   api: failOpen.labels("api"),
   key: failOpen.labels("key"),
+  unlockIp: failOpen.labels("unlock_ip"),
+  unlockLink: failOpen.labels("unlock_link"),
 };
 export const redisFailure = { clickLimit: redisFailures.labels("click_limit") };
 export const queueSendFailure = queueFailures.labels();

@@ -1,4 +1,4 @@
-import { fromRecord, type LinkRecord, toLinkRecord } from "@shared/links/record";
+import { fromRecord, type LinkRecord, PLAIN_LINK, toLinkRecord } from "@shared/links/record";
 import type { LinkStore } from "@shared/ports";
 import { describe, expect, it, vi } from "vitest";
 import { CachedLinkStore } from "./cached-link-store";
@@ -21,7 +21,7 @@ function memoryStore() {
   return { store, data };
 }
 
-const rec = (url: string) => toLinkRecord({ id: 1, url, statusCode: 302, expiresAt: null, maxClicks: null });
+const rec = (url: string) => toLinkRecord({ ...PLAIN_LINK, id: 1, url });
 const urlOf = (record: LinkRecord | null) => record && fromRecord.url(record);
 
 describe("CachedLinkStore", () => {

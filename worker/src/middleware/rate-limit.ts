@@ -7,8 +7,11 @@ import { failedOpen, limited } from "../metrics";
 import { runtimeFor } from "../runtime";
 import { clientIp } from "../services/click-event";
 
-/** The three tiers: strict per IP on key endpoints, general per IP on the API, per API key. */
-export type Tier = "strict" | "api" | "key";
+/**
+ * The tiers: strict per IP on key endpoints, general per IP on the API, per API key (each
+ * per second); password attempts per IP and per link (per minute, redirect/unlock.ts).
+ */
+export type Tier = "strict" | "api" | "key" | "unlockIp" | "unlockLink";
 
 /** Built once per isolate, like the runtime (see runtimeFor). */
 const limiters = new Map<Tier, Ratelimit>();
@@ -17,9 +20,13 @@ function limiterFor(env: Env, tier: Tier): Ratelimit {
   let limiter = limiters.get(tier);
   if (!limiter) {
     const rt = runtimeFor(env);
+    const { rateLimitPerSecond: perSecond, passwordAttemptsPerMinute: perMinute } = rt.config;
     limiter = new Ratelimit({
       redis: rt.redis,
-      limiter: Ratelimit.slidingWindow(rt.config.rateLimitPerSecond[tier], "1 s"),
+      limiter:
+        tier === "unlockIp" || tier === "unlockLink"
+          ? Ratelimit.slidingWindow(tier === "unlockIp" ? perMinute.ip : perMinute.link, "1 m")
+          : Ratelimit.slidingWindow(perSecond[tier], "1 s"),
       prefix: rateLimitPrefix(tier),
       // The Redis client aborts after REDIS_TIMEOUT_MS; this is the limiter's own fail-open bound.
       timeout: rt.config.redis.timeoutMs,
@@ -61,7 +68,7 @@ export async function consumeLimit(
   if (!result.success) {
     limited[tier].inc();
     throw new ProblemError(429, "rate-limited", "Too many requests", {
-      detail: `more than ${result.limit} requests per second`,
+      detail: `more than ${result.limit} requests per ${tier.startsWith("unlock") ? "minute" : "second"}`,
       headers: { ...headers, "Retry-After": String(Math.max(1, resetSeconds)) },
     });
   }
@@ -74,7 +81,7 @@ export async function consumeLimit(
  *
  * @example api.use("*", rateLimit("api"))
  */
-export const rateLimit = (tier: Exclude<Tier, "key">) =>
+export const rateLimit = (tier: "strict" | "api") =>
   createMiddleware<AppEnv>(async (c, next) => {
     const ip = clientIp(c.req.raw, runtimeFor(c.env).config.clientIpHeader);
     const headers = await consumeLimit(c.env, tier, ip || "unknown");

@@ -1,3 +1,4 @@
+import type { LinkRecord } from "@shared/links/record";
 import type { ClickCounter } from "@shared/ports";
 import { notFound, ProblemError } from "@shared/problem";
 import type { Env } from "../env";
@@ -6,7 +7,14 @@ import { errorResponse } from "../problem-response";
 import { type Runtime, runtimeFor } from "../runtime";
 import { buildClickEvent, type ClickFacts, clientIp } from "../services/click-event";
 import { type Background, resolveLink } from "../services/resolve-link";
-import { type ClickCount, decideRedirect, type FinalDecision } from "./decide";
+import { type ClickCount, type DecisionContext, decideRedirect, type FinalDecision } from "./decide";
+import {
+  PASSWORD_PAGE_HEADERS,
+  type PasswordFormState,
+  PREVIEW_PAGE_HEADERS,
+  passwordPage,
+  previewPage,
+} from "./pages";
 import { type RequestFacts, requestFacts } from "./request-facts";
 
 /** Edits must take effect: browsers and shared caches revalidate every redirect. */
@@ -17,6 +25,8 @@ const CACHE_CONTROL = "private, max-age=0, no-cache";
  * KV read (none when this isolate has the record); the Redis counter is awaited only for
  * links with a click limit; the click event leaves in waitUntil. Errors are answered as
  * problem+json (404, 410, 503, 500), never thrown; HEAD gets GET's status and headers.
+ * A password link answers its form (./unlock.ts takes the POST), a preview crawler the
+ * link's preview page.
  *
  * @example return answerRedirect(req, env, ctx, slug);
  */
@@ -32,29 +42,71 @@ export async function answerRedirect(
     const rt = runtimeFor(env);
     const link = await resolveLink(rt, ctx, slug);
     const request = requestFacts(req, rt.config.countryHeader);
-    const now = Date.now();
-    let decision = decideRedirect(link, request, now);
-    if (decision.kind === "count") {
-      decision = decideRedirect(link, request, now, await countClick(rt.counter, decision));
-    }
-    if (decision.kind !== "redirect") return problemAnswer(req, path, problemFor(decision));
-    // Without a salt the visitor hash would be guessable; the link still redirects (a redirect
-    // service keeps redirecting), the click is not recorded, and /ready names the missing secret.
-    const salt = rt.config.visitorSalt;
-    if (decision.click) {
-      if (!salt) clickUnrecorded.noVisitorSalt.inc();
-      else ctx.waitUntil(sendClick(rt, clickFacts(req, rt, request, decision, slug, now), salt));
-    }
-    return new Response(null, {
-      status: decision.status,
-      headers: { Location: decision.location, "Cache-Control": CACHE_CONTROL },
-    });
+    const context = { now: Date.now(), forwardQueryByDefault: rt.config.forwardQueryByDefault };
+    return await answerDecision(req, rt, ctx, { link, request, context, slug, path });
   } catch (err) {
     return problemAnswer(req, path, err);
   }
 }
 
-function problemFor(decision: Exclude<FinalDecision, { kind: "redirect" }>): ProblemError {
+/** A looked-up link and the request it answers, as answerDecision takes them. */
+export type DecisionInput = {
+  link: LinkRecord | null;
+  request: RequestFacts;
+  context: DecisionContext;
+  slug: string;
+  path: string;
+};
+
+/**
+ * Decides (counting first for a click-limited link) and answers: a redirect, the preview
+ * page, the password form, or a problem. A click, a preview crawler's included, leaves in
+ * waitUntil. Throws only what answerRedirect and answerUnlock catch.
+ */
+export async function answerDecision(
+  req: Request,
+  rt: Runtime,
+  ctx: Background,
+  input: DecisionInput,
+): Promise<Response> {
+  const { link, request, context, slug, path } = input;
+  let decision = decideRedirect(link, request, context);
+  if (decision.kind === "count") {
+    decision = decideRedirect(link, request, context, await countClick(rt.counter, decision));
+  }
+  if (decision.kind === "password") return passwordAnswer(req, "ask", 200);
+  if (decision.kind !== "redirect" && decision.kind !== "preview") {
+    return problemAnswer(req, path, problemFor(decision));
+  }
+  if (decision.click) {
+    // Without a salt the visitor hash would be guessable; the link still redirects (a redirect
+    // service keeps redirecting), the click is not recorded, and /ready names the missing secret.
+    const salt = rt.config.visitorSalt;
+    if (!salt) clickUnrecorded.noVisitorSalt.inc();
+    else ctx.waitUntil(sendClick(rt, clickFacts(req, rt, request, decision, slug, context.now), salt));
+  }
+  if (decision.kind === "preview") {
+    const body = req.method === "HEAD" ? null : previewPage(decision.preview);
+    return new Response(body, { status: 200, headers: PREVIEW_PAGE_HEADERS });
+  }
+  return new Response(null, {
+    status: decision.status,
+    headers: { Location: decision.location, "Cache-Control": CACHE_CONTROL },
+  });
+}
+
+/** The password form; HEAD gets its status and headers only. */
+export function passwordAnswer(
+  req: Request,
+  state: PasswordFormState,
+  status: 200 | 401 | 429,
+  headers: Record<string, string> = {},
+): Response {
+  const body = req.method === "HEAD" ? null : passwordPage(state);
+  return new Response(body, { status, headers: { ...PASSWORD_PAGE_HEADERS, ...headers } });
+}
+
+function problemFor(decision: Extract<FinalDecision, { kind: "not-found" | "gone" }>): ProblemError {
   if (decision.kind === "not-found") return notFound("no link with this slug");
   const detail =
     decision.reason === "expired" ? "the link has expired" : "the link has reached its click limit";
@@ -62,7 +114,7 @@ function problemFor(decision: Exclude<FinalDecision, { kind: "redirect" }>): Pro
 }
 
 /** The problem for `err`, with no body for HEAD (as Hono answers HEAD). */
-function problemAnswer(req: Request, path: string, err: unknown): Response {
+export function problemAnswer(req: Request, path: string, err: unknown): Response {
   const res = errorResponse(err, req.method, path);
   return req.method === "HEAD" ? new Response(null, res) : res;
 }
@@ -72,7 +124,7 @@ function clickFacts(
   req: Request,
   rt: Runtime,
   request: RequestFacts,
-  decision: Extract<FinalDecision, { kind: "redirect" }>,
+  decision: Extract<FinalDecision, { kind: "redirect" | "preview" }>,
   slug: string,
   now: number,
 ): ClickFacts {
@@ -87,6 +139,7 @@ function clickFacts(
     referrer: headers.get("referer"),
     userAgent: headers.get("user-agent"),
     counted: decision.counted,
+    rule: decision.kind === "redirect" ? decision.rule : null,
   };
 }
 

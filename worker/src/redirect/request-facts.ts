@@ -1,3 +1,4 @@
+import type { Device } from "@shared/links/rules";
 import { clientCountry } from "../services/click-event";
 
 /**
@@ -7,15 +8,17 @@ import { clientCountry } from "../services/click-event";
  */
 export interface RequestFacts {
   readonly method: string;
-  /** ISO 3166-1 alpha-2 from Cloudflare or the deployment's trusted header (clientCountry), or null. */
+  /** ISO 3166-1 alpha-2 (upper-case) from Cloudflare or the deployment's trusted header (clientCountry), or null. */
   readonly country: string | null;
   readonly device: Device;
   /** Accept-Language tags, most preferred first, lower-case; q=0 and `*` left out. */
   readonly languages: readonly string[];
   readonly query: URLSearchParams;
+  /** The query string as the URL carries it, without "?" (and without a fragment); "" for none. */
+  readonly search: string;
+  /** The User-Agent is a known link-preview crawler (Slack, X, Facebook, LinkedIn, Discord, WhatsApp, …). */
+  readonly previewCrawler: boolean;
 }
-
-type Device = "ios" | "android" | "desktop";
 
 /** The lazy RequestFacts of a request; `countryHeader` is the deployment's trusted one (COUNTRY_HEADER). */
 export function requestFacts(req: Request, countryHeader: string | null): RequestFacts {
@@ -28,6 +31,8 @@ class LazyRequestFacts implements RequestFacts {
   private deviceValue: Device | undefined;
   private languagesValue: readonly string[] | undefined;
   private queryValue: URLSearchParams | undefined;
+  private searchValue: string | undefined;
+  private crawlerValue: boolean | undefined;
 
   constructor(
     private readonly req: Request,
@@ -37,7 +42,9 @@ class LazyRequestFacts implements RequestFacts {
   }
 
   get country(): string | null {
-    if (this.countryValue === undefined) this.countryValue = clientCountry(this.req, this.countryHeader);
+    if (this.countryValue === undefined) {
+      this.countryValue = clientCountry(this.req, this.countryHeader)?.toUpperCase() ?? null;
+    }
     return this.countryValue;
   }
 
@@ -52,9 +59,41 @@ class LazyRequestFacts implements RequestFacts {
   }
 
   get query(): URLSearchParams {
-    this.queryValue ??= new URL(this.req.url).searchParams;
+    this.queryValue ??= new URLSearchParams(this.search);
     return this.queryValue;
   }
+
+  get search(): string {
+    this.searchValue ??= searchOf(this.req.url);
+    return this.searchValue;
+  }
+
+  get previewCrawler(): boolean {
+    this.crawlerValue ??= isPreviewCrawler(this.req.headers.get("user-agent") ?? "");
+    return this.crawlerValue;
+  }
+}
+
+/** The query of a serialized URL without parsing it: what lies between the first "?" and "#". */
+export function searchOf(url: string): string {
+  const hash = url.indexOf("#");
+  const end = hash === -1 ? url.length : hash;
+  const start = url.indexOf("?");
+  return start === -1 || start > end ? "" : url.slice(start + 1, end);
+}
+
+/**
+ * The link unfurlers of chat apps and social networks, by the names in their User-Agents.
+ * Their in-app browsers say otherwise (FBAN, "Twitter for iPhone", LinkedInApp), so people
+ * who tap a link in those apps are redirected as usual. Case-sensitive on purpose: these
+ * are the exact spellings the crawlers send.
+ */
+const PREVIEW_CRAWLER =
+  /Slackbot|Twitterbot|facebookexternalhit|facebookcatalog|LinkedInBot|Discordbot|^WhatsApp\/|TelegramBot|SkypeUriPreview|MicrosoftPreview|Pinterestbot|redditbot|Iframely|Embedly|vkShare|\(Mastodon\/|Bluesky Cardyb|Google-PageRenderer/;
+
+/** Whether a User-Agent is a known link-preview crawler. */
+export function isPreviewCrawler(userAgent: string): boolean {
+  return PREVIEW_CRAWLER.test(userAgent);
 }
 
 /**
@@ -73,7 +112,7 @@ export function preferredLanguages(header: string): string[] {
   for (const part of header.split(",")) {
     const [rawTag = "", ...params] = part.split(";");
     const tag = rawTag.trim().toLowerCase();
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const qParam = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith("q="));
     const q = qParam === undefined ? 1 : Number(qParam.slice(2));
     if (tag && tag !== "*" && Number.isFinite(q) && q > 0) weighted.push({ tag, q });
   }

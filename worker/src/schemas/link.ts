@@ -7,6 +7,14 @@ import {
   TARGET_URL_MAX_LENGTH,
   TARGET_URL_MESSAGES,
 } from "@shared/links/target-url";
+import {
+  ForwardQuerySchema,
+  PasswordSchema,
+  previewSchema,
+  RuleResponseSchema,
+  rulesSchema,
+  UtmSchema,
+} from "./link-options";
 import { text } from "./text";
 
 /**
@@ -54,6 +62,8 @@ const FutureDateSchema = z.iso
   .openapi({ example: "2030-01-01T00:00:00Z" });
 
 const MaxClicksSchema = z.number().int().min(1).max(2_147_483_647);
+const RulesSchema = rulesSchema(TargetUrlSchema, StatusCodeSchema);
+const PreviewSchema = previewSchema(TargetUrlSchema);
 const TagsSchema = z.array(text().min(1).max(64)).max(20);
 /** The caller's own id; it appears in a URL path, so only unreserved characters, and never a dot segment. */
 export const ExternalIdSchema = text()
@@ -68,6 +78,11 @@ const linkFields = {
   expiresAt: FutureDateSchema.optional(),
   maxClicks: MaxClicksSchema.optional(),
   tags: TagsSchema.optional(),
+  rules: RulesSchema.optional(),
+  password: PasswordSchema.optional(),
+  preview: PreviewSchema.optional(),
+  forwardQuery: ForwardQuerySchema.optional(),
+  utm: UtmSchema.optional(),
 };
 
 export const CreateLinkSchema = z
@@ -84,6 +99,12 @@ export const UpdateLinkSchema = z
     expiresAt: FutureDateSchema.nullable().optional(),
     maxClicks: MaxClicksSchema.nullable().optional(),
     tags: TagsSchema.optional(),
+    rules: RulesSchema.optional(),
+    /** null removes the password. */
+    password: PasswordSchema.nullable().optional(),
+    preview: PreviewSchema.nullable().optional(),
+    forwardQuery: ForwardQuerySchema.nullable().optional(),
+    utm: UtmSchema.nullable().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, "at least one field is required")
   .openapi("UpdateLink");
@@ -102,6 +123,18 @@ export const LinkSchema = z
     ownerId: z
       .string()
       .openapi({ description: "The owner whose key made it (the admin token sees every owner)" }),
+    rules: z.array(RuleResponseSchema),
+    /** The password itself, or its hash, is never returned. */
+    passwordProtected: z.boolean(),
+    preview: z
+      .object({
+        title: z.string().optional(),
+        description: z.string().optional(),
+        image: z.string().optional(),
+      })
+      .nullable(),
+    forwardQuery: z.boolean().nullable(),
+    utm: z.record(z.string(), z.string()).nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -12,6 +12,7 @@ const facts = {
   referrer: "https://r.example/",
   userAgent: "UA",
   counted: false,
+  rule: null,
 };
 
 describe("buildClickEvent", () => {

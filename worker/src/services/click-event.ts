@@ -14,6 +14,8 @@ export type ClickFacts = {
   userAgent: string | null;
   /** The edge already incremented the Redis counter (click-limited links). */
   counted: boolean;
+  /** The redirect rule that chose the target, null for the link's own. */
+  rule: string | null;
 };
 
 /** Shapes the queued event. */
@@ -28,6 +30,8 @@ export function buildClickEvent(facts: ClickFacts, salt: string): ClickEvent {
     userAgent: facts.userAgent ? facts.userAgent.slice(0, 1024) : null,
     visitor: visitorHash(salt, facts.ip, facts.userAgent ?? "", facts.ts),
     counted: facts.counted,
+    // Left out (undefined) for the link's own target: nothing added to a plain click's message.
+    rule: facts.rule ?? undefined,
   };
 }
 

@@ -8,6 +8,7 @@ import type { LinkStore } from "@shared/ports";
 import { badRequest, conflict, notFound, ProblemError } from "@shared/problem";
 import { and, arrayContains, desc, eq, ilike, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { ApiLink, CreateLinkInput, ListQuery, UpdateLinkInput } from "../schemas/link";
+import { hashPassword } from "./link-password";
 
 /**
  * Link operations: Postgres first (the source of truth), then a write-through of the
@@ -29,6 +30,7 @@ export class LinkService {
 
   async create(input: CreateLinkInput): Promise<Link> {
     const url = this.normalizedTarget(input.url);
+    const options = await this.linkOptions(input);
     const attempts = input.slug ? 1 : 5;
     for (let attempt = 1; ; attempt++) {
       const slug = input.slug ?? randomSlug();
@@ -43,6 +45,11 @@ export class LinkService {
             maxClicks: input.maxClicks ?? null,
             externalId: input.externalId ?? null,
             tags: input.tags ?? [],
+            rules: options.rules ?? [],
+            passwordHash: options.passwordHash ?? null,
+            preview: options.preview ?? null,
+            forwardQuery: options.forwardQuery ?? null,
+            utm: options.utm ?? null,
             ownerId: this.ownerId,
           })
           .returning();
@@ -115,6 +122,7 @@ export class LinkService {
 
   async update(slug: string, input: UpdateLinkInput): Promise<Link> {
     const url = input.url === undefined ? undefined : this.normalizedTarget(input.url);
+    const options = await this.linkOptions(input);
     const [row] = await this.db
       .update(links)
       .set({
@@ -123,6 +131,7 @@ export class LinkService {
         expiresAt: input.expiresAt == null ? input.expiresAt : new Date(input.expiresAt),
         maxClicks: input.maxClicks,
         tags: input.tags,
+        ...options,
         updatedAt: sql`now()`,
       })
       .where(this.live(slug))
@@ -172,6 +181,11 @@ export class LinkService {
       expiresAt: input.expiresAt ?? null,
       maxClicks: input.maxClicks ?? null,
       tags: input.tags ?? [],
+      rules: input.rules ?? [],
+      password: input.password ?? null,
+      preview: input.preview ?? null,
+      forwardQuery: input.forwardQuery ?? null,
+      utm: input.utm ?? null,
     });
     return { link, created: false };
   }
@@ -187,14 +201,42 @@ export class LinkService {
   }
 
   /** The href to store, after every rule including this deployment's own hosts and private-target setting. */
-  private normalizedTarget(raw: string): string {
+  private normalizedTarget(raw: string, path = "url"): string {
     const { href, problem } = parseTargetUrl(raw, this.targetPolicy);
     if (problem) {
-      throw badRequest("the target URL is not acceptable", [
-        { path: "url", message: TARGET_URL_MESSAGES[problem] },
-      ]);
+      throw badRequest("the target URL is not acceptable", [{ path, message: TARGET_URL_MESSAGES[problem] }]);
     }
     return href;
+  }
+
+  /**
+   * The columns of the link's options as given (undefined: not given, unchanged by an update):
+   * rule targets and the preview image pass the main target's rules, rules without an id get
+   * one, a password is hashed.
+   */
+  private async linkOptions(input: UpdateLinkInput): Promise<Partial<LinkOptionColumns>> {
+    const columns: Partial<LinkOptionColumns> = {};
+    if (input.rules !== undefined) {
+      const taken = new Set(input.rules.flatMap((rule) => (rule.id === undefined ? [] : [rule.id])));
+      columns.rules = input.rules.map((rule, index) => ({
+        ...rule,
+        id: rule.id ?? newRuleId(taken),
+        url: this.normalizedTarget(rule.url, `rules.${index}.url`),
+      }));
+    }
+    if (input.password !== undefined) {
+      columns.passwordHash = input.password === null ? null : await hashPassword(input.password);
+    }
+    if (input.preview !== undefined) {
+      const image = input.preview?.image;
+      columns.preview =
+        input.preview === null || image === undefined
+          ? input.preview
+          : { ...input.preview, image: this.normalizedTarget(image, "preview.image") };
+    }
+    if (input.forwardQuery !== undefined) columns.forwardQuery = input.forwardQuery;
+    if (input.utm !== undefined) columns.utm = input.utm;
+    return columns;
   }
 }
 
@@ -211,6 +253,11 @@ export function toApiLink(row: Link, baseUrl: string): ApiLink {
     externalId: row.externalId,
     tags: row.tags,
     ownerId: row.ownerId,
+    rules: row.rules,
+    passwordProtected: row.passwordHash !== null,
+    preview: row.preview,
+    forwardQuery: row.forwardQuery,
+    utm: row.utm,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -224,6 +271,19 @@ function containing(q: string): SQL | undefined {
     ilike(links.url, pattern),
     sql`exists (select 1 from unnest(${links.tags}) as tag where tag ilike ${pattern})`,
   );
+}
+
+type LinkOptionColumns = Pick<Link, "rules" | "passwordHash" | "preview" | "forwardQuery" | "utm">;
+
+/** A rule id not in `taken` (which it joins): 8 random characters of the id alphabet. */
+function newRuleId(taken: Set<string>): string {
+  for (;;) {
+    const id = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+    if (!taken.has(id)) {
+      taken.add(id);
+      return id;
+    }
+  }
 }
 
 type Cursor = { id: number; clicks?: number };
