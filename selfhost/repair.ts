@@ -9,13 +9,14 @@
  *   const report = await repairFromPostgres({ databaseUrl, records: kv.records, counters: upstashRedis });
  */
 import { Redis } from "@upstash/redis";
-import { desc, gt, sql } from "drizzle-orm";
+import { desc, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { type CounterRedis, type ReconcileReport, reconcileCounters } from "../aggregator/src/reconcile";
 import { linksOnReservedSlugs } from "../scripts/reserved-slugs";
-import { links } from "../shared/db/schema";
-import { linkKey } from "../shared/keys";
+import { domains, links } from "../shared/db/schema";
+import { publishedTable } from "../shared/domains/table";
+import { DOMAIN_TABLE_KEY, LINK_KEY_PREFIX, linkKey } from "../shared/keys";
 import { RECORD_COLUMNS, toLinkRecord, tombstone } from "../shared/links/record";
 import type { KvRecords } from "./kv-service";
 
@@ -28,6 +29,8 @@ export type RepairReport = {
   tombstoned: number;
   /** Records of slugs Postgres has never had (data restored from another time). */
   removed: number;
+  /** Whether the domain table in KV differed from Postgres's `domains` and was rewritten. */
+  domainsRepublished: boolean;
   counters: ReconcileReport;
 };
 
@@ -35,13 +38,21 @@ export type RepairReport = {
 const ALL_HISTORY_HOURS = 1_000_000;
 const PAGE = 5000;
 
-/** Per slug, after `after`, the row its record must show: the live link, else the latest deleted one. */
-function linksBySlug(db: pg.Client, after: string) {
+/**
+ * Per domain and slug, after `after` in that order, the row its record must show: the live
+ * link, else the latest deleted one.
+ */
+function linksByAddress(db: pg.Client, after: { domain: string; slug: string }) {
   return drizzle({ client: db })
-    .selectDistinctOn([links.slug], { ...RECORD_COLUMNS, slug: links.slug, deletedAt: links.deletedAt })
+    .selectDistinctOn([links.domain, links.slug], {
+      ...RECORD_COLUMNS,
+      domain: links.domain,
+      slug: links.slug,
+      deletedAt: links.deletedAt,
+    })
     .from(links)
-    .where(gt(links.slug, after))
-    .orderBy(links.slug, sql`${links.deletedAt} is null desc`, desc(links.id))
+    .where(sql`(${links.domain}, ${links.slug}) > (${after.domain}, ${after.slug})`)
+    .orderBy(links.domain, links.slug, sql`${links.deletedAt} is null desc`, desc(links.id))
     .limit(PAGE);
 }
 
@@ -53,30 +64,36 @@ export async function repairFromPostgres(deps: {
   const { db, records } = deps;
   const report = { published: 0, updated: 0, tombstoned: 0, removed: 0 };
   const seen = new Set<string>();
-  for (let after = ""; ; ) {
-    const rows = await linksBySlug(db, after);
+  for (let after = { domain: "", slug: "" }; ; ) {
+    const rows = await linksByAddress(db, after);
     for (const row of rows) {
-      const slug = row.slug;
-      seen.add(linkKey(slug));
+      const key = linkKey(row.domain, row.slug);
+      seen.add(key);
       // The record the link service itself publishes (LinkService.publish and .delete).
       const expected = JSON.stringify(row.deletedAt ? tombstone(row.id) : toLinkRecord(row));
-      const stored = records.get(linkKey(slug));
+      const stored = records.get(key);
       if (stored === expected) continue;
       if (row.deletedAt) report.tombstoned++;
       else if (stored === null) report.published++;
       else report.updated++;
-      await records.put(linkKey(slug), expected);
+      await records.put(key, expected);
     }
-    if (rows.length < PAGE) break;
-    after = rows[rows.length - 1]?.slug ?? "";
+    const last = rows[rows.length - 1];
+    if (rows.length < PAGE || !last) break;
+    after = { domain: last.domain, slug: last.slug };
   }
-  for (const key of records.keys(linkKey(""))) {
+  for (const key of records.keys(LINK_KEY_PREFIX)) {
     if (seen.has(key)) continue;
     await records.delete(key);
     report.removed++;
   }
+  // The table the domain API publishes (services/domains.ts), from the same builder.
+  const domainRows = await drizzle({ client: db }).select().from(domains);
+  const table = JSON.stringify(publishedTable(domainRows));
+  const domainsRepublished = records.get(DOMAIN_TABLE_KEY) !== table;
+  if (domainsRepublished) await records.put(DOMAIN_TABLE_KEY, table);
   const counters = await reconcileCounters(db, deps.counters, ALL_HISTORY_HOURS);
-  return { ...report, counters };
+  return { ...report, domainsRepublished, counters };
 }
 
 /**
@@ -94,7 +111,10 @@ export async function repairAtStart(opts: {
     const counters = new Redis({ url: opts.gateway.url, token: opts.gateway.token, enableTelemetry: false });
     const report = await repairFromPostgres({ db, records: opts.records, counters });
     const { published, updated, tombstoned, removed } = report;
-    if (published + updated + tombstoned + removed + report.counters.repaired > 0)
+    if (
+      published + updated + tombstoned + removed + report.counters.repaired > 0 ||
+      report.domainsRepublished
+    )
       console.log(`edge data repaired from Postgres: ${JSON.stringify(report)}`);
     // Made before their word was reserved: they keep redirecting (routes/dashboard.ts), but are worth a look.
     for (const link of await linksOnReservedSlugs(db)) {

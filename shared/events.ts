@@ -8,6 +8,11 @@ export const ClickEventSchema = z.object({
   /** Made at the edge with crypto.randomUUID(); the aggregator deduplicates on it. */
   id: z.uuid(),
   linkId: z.number().int().positive(),
+  /**
+   * The link's short domain as stored ("" for the default domain). Optional: events queued by
+   * an edge older than several domains have none, and count for the default domain.
+   */
+  domain: z.string().max(300).optional(),
   slug: z.string().min(1).max(64),
   /** Epoch milliseconds. */
   ts: z.number().int().nonnegative(),

@@ -3,8 +3,20 @@
  * worker, the aggregator and the self-host adapters can never disagree on a prefix.
  */
 
-/** KV key of the compact link record the redirect reads. */
-export const linkKey = (slug: string): string => `link:${slug}`;
+/**
+ * KV key of the compact link record the redirect reads. The default domain (stored as "")
+ * keeps the key it had before there were several domains, `link:{slug}`, so existing KV data
+ * needs no migration; another domain's links live under `link:{domain}/{slug}`, which cannot
+ * collide with it (a slug has no `/`, a normalized domain no `/` either).
+ */
+export const linkKey = (domain: string, slug: string): string =>
+  domain === "" ? `link:${slug}` : `link:${domain}/${slug}`;
+
+/** Prefix of every link record key, whatever its domain (the self-host repair lists them). */
+export const LINK_KEY_PREFIX = "link:";
+
+/** KV key of the domain table every edge isolate keeps in memory (shared/domains/table.ts). */
+export const DOMAIN_TABLE_KEY = "config:domains";
 
 /**
  * Redis counter of redirects served for one link (approximate; Postgres is the truth).

@@ -6,11 +6,14 @@ import type { LinkRecord } from "./links/record";
  * runtime each provide an implementation; code above them never knows which it has.
  */
 
-/** Edge copy of link records (Workers KV, or a KV binding served by the self-host store). */
+/**
+ * Edge copy of link records (Workers KV, or a KV binding served by the self-host store),
+ * by KV key: `linkKey(domain, slug)` (shared/keys.ts), built once per request.
+ */
 export interface LinkStore {
-  get(slug: string): Promise<LinkRecord | null>;
-  put(slug: string, record: LinkRecord): Promise<void>;
-  delete(slug: string): Promise<void>;
+  get(key: string): Promise<LinkRecord | null>;
+  put(key: string, record: LinkRecord): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 /** Approximate per-link counters (Redis), by link id. */

@@ -94,7 +94,7 @@ describe("the reserved slug dashboard", () => {
     );
     const kv = await legacy.mf.getKVNamespace("LINKS", "edge");
     await kv.put(
-      linkKey("dashboard"),
+      linkKey("", "dashboard"),
       JSON.stringify({ v: 1, id: rows[0].id, u: "https://example.com/old" }),
     );
     const res = await legacy.fetch("/dashboard");

@@ -325,14 +325,14 @@ describe("GET /api/v1/stats counts the caller's clicks only", () => {
       links: 2,
       clicks: { total: 20, humans: 18, bots: 2, last24h: 10 },
       topLinks: [
-        { slug: e1.slug, clicks: 17 },
-        { slug: e2.slug, clicks: 3 },
+        { domain: "sho.test", slug: e1.slug, clicks: 17 },
+        { domain: "sho.test", slug: e2.slug, clicks: 3 },
       ],
     });
     expect(await summary(frank.key)).toEqual({
       links: 1,
       clicks: { total: 12, humans: 4, bots: 8, last24h: 5 },
-      topLinks: [{ slug: f1.slug, clicks: 12 }],
+      topLinks: [{ domain: "sho.test", slug: f1.slug, clicks: 12 }],
     });
     // The admin token's own owner has no links in this file's database.
     expect(await summary(ADMIN_TOKEN)).toEqual({

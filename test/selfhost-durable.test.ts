@@ -121,7 +121,7 @@ describe("npm run selfhost on a data directory", () => {
     await stop();
 
     // Damage what the runner keeps in Redis while it is stopped.
-    const kvKey = (slug: string) => `kv:${linkKey(slug)}`;
+    const kvKey = (slug: string) => `kv:${linkKey("", slug)}`;
     const counter = clickCounterKey(ids["r-counted"] as number);
     await withRedis(async (redis) => {
       await redis.del(kvKey("r-missing"));

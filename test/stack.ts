@@ -28,6 +28,8 @@ export type StackOptions = {
   /** Which consumer takes the clicks queue: the real aggregator, or a recorder for assertions. */
   consumer?: "aggregator" | "recorder";
   vars?: Record<string, string>;
+  /** A database prepared by the test (test/databases.ts); by default a fresh copy of the migrated template. */
+  databaseUrl?: string;
 };
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -38,7 +40,7 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
  * running the same bundles `wrangler deploy` uploads.
  */
 export async function startStack(options: StackOptions = {}) {
-  const databaseUrl = await createTestDatabase();
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
 
   let [wsProxy, gateway] = await Promise.all([
     startWsProxy({ target: postgresAddress(databaseUrl), token: `proxy-${crypto.randomUUID()}` }),

@@ -139,7 +139,7 @@ describe("normalized targets", () => {
     async (_name, stored, location) => {
       const slug = uniqueSlug("old");
       const kv = await stack.mf.getKVNamespace("LINKS");
-      await kv.put(linkKey(slug), JSON.stringify({ v: 1, id: 999_999, u: stored }));
+      await kv.put(linkKey("", slug), JSON.stringify({ v: 1, id: 999_999, u: stored }));
       const res = await stack.fetch(`/${slug}`);
       expect(res.status).toBe(302);
       expect(res.headers.get("location")).toBe(location);

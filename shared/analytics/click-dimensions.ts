@@ -41,4 +41,6 @@ export const CLICK_DIMENSIONS = {
   os: { column: "os", breakdown: "os", derive: (_, agent) => agent.os },
   /** The redirect rule that chose the target (its id); '' in the rollups for the link's own target. */
   rule: { column: "rule", breakdown: "rules", nullable: true, derive: (event) => event.rule ?? null },
+  // The short domain the click came through ("" for the default); the service stats filter by it.
+  domain: { column: "domain", breakdown: "domains", derive: (event) => event.domain ?? "" },
 } as const satisfies Record<string, ClickDimension>;

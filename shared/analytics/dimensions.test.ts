@@ -22,14 +22,14 @@ async function load() {
   };
 }
 
-/** The two dimensions filed next (a link's short domain, the redirect rule that matched), one entry each. */
+/** Two dimensions that could come next (a visitor's language, a campaign), one entry each. */
 const NEXT_DIMENSIONS = {
-  shortDomain: {
-    column: "short_domain",
-    breakdown: "domains",
-    derive: (e: ClickEvent) => `${e.slug}.example`,
+  language: {
+    column: "language",
+    breakdown: "languages",
+    derive: (e: ClickEvent) => `${e.slug}-lang`,
   },
-  rule: { column: "rule", breakdown: "rules", nullable: true, derive: () => null },
+  campaign: { column: "campaign", breakdown: "campaigns", nullable: true, derive: () => null },
 };
 
 const addNextDimensions = () =>

@@ -24,6 +24,8 @@ export const links = pgTable(
   "links",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** The short domain, normalized (shared/domains/host.ts); "" is the default domain. */
+    domain: text("domain").notNull().default(""),
     slug: text("slug").notNull(),
     url: text("url").notNull(),
     statusCode: smallint("status_code").notNull().default(302),
@@ -46,13 +48,32 @@ export const links = pgTable(
   },
   (t) => [
     // A deleted link frees its slug; its rows stay for the analytics that refer to them.
-    uniqueIndex("links_slug_live").on(t.slug).where(sql`${t.deletedAt} is null`),
+    // A slug is unique per domain: acme.link/launch and acme.de/launch are two links.
+    uniqueIndex("links_domain_slug_live").on(t.domain, t.slug).where(sql`${t.deletedAt} is null`),
     uniqueIndex("links_owner_external_live")
       .on(t.ownerId, t.externalId)
       .where(sql`${t.deletedAt} is null and ${t.externalId} is not null`),
     index("links_owner_id").on(t.ownerId, t.id),
   ],
 );
+
+/**
+ * The short domains a deployment answers for besides its default one (PUBLIC_BASE_URL's host),
+ * which may have a row too, for its redirects and owners. Published whole to KV
+ * (DOMAIN_TABLE_KEY) for the edge.
+ */
+export const domains = pgTable("domains", {
+  /** Normalized host, with a port only when it is not 80 or 443 (shared/domains/host.ts). */
+  name: text("name").primaryKey(),
+  /** Where an unknown slug on this domain goes; null: the 404 problem. */
+  notFoundUrl: text("not_found_url"),
+  /** Where the bare domain (`/`) goes; null: the 404 problem. */
+  baseUrl: text("base_url"),
+  /** Owners whose keys may use this domain; null: every owner. The admin token always may. */
+  allowedOwners: text("allowed_owners").array(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const apiKeys = pgTable("api_keys", {
   id: bigserial("id", { mode: "number" }).primaryKey(),
@@ -117,4 +138,5 @@ function dimensionColumns<Table extends "event" | "rollup">(table: Table): Dimen
 }
 
 export type Link = typeof links.$inferSelect;
+export type Domain = typeof domains.$inferSelect;
 export type NewLink = typeof links.$inferInsert;

@@ -9,6 +9,7 @@ import { measure } from "./middleware/measure";
 import { queryText } from "./middleware/query-text";
 import { rateLimit } from "./middleware/rate-limit";
 import { dashboard } from "./routes/dashboard";
+import { domainRoutes } from "./routes/domains";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { links } from "./routes/links";
@@ -38,6 +39,7 @@ export function createApp() {
   api.route("/links", links);
   api.route("/keys", keys);
   api.route("/me", me);
+  api.route("/domains", domainRoutes);
 
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", measure());

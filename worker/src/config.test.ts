@@ -31,6 +31,9 @@ describe("readConfig", () => {
       kvMissFallbackPerSecond: 10,
       publicBaseUrl: null,
       publicHost: null,
+      defaultHost: null,
+      unknownHosts: "default",
+      domainTableRefreshMs: 5000,
       corsOrigins: [],
       trustRequestId: false,
       allowPrivateTargets: false,
@@ -133,6 +136,19 @@ describe("readConfig", () => {
       corsOrigins: ["https://a.example", "https://b.example"],
     });
     expect(configOf({ CLIENT_IP_HEADER: "  " }).clientIpHeader).toBeNull();
+  });
+
+  it("takes the default domain from PUBLIC_BASE_URL, normalized, with a port other than 80 or 443", () => {
+    expect(configOf({ PUBLIC_BASE_URL: "https://Sho.rt./" }).defaultHost).toBe("sho.rt");
+    expect(configOf({ PUBLIC_BASE_URL: "http://sho.rt:8080" }).defaultHost).toBe("sho.rt:8080");
+    expect(configOf({ PUBLIC_BASE_URL: "https://bücher.example:443" }).defaultHost).toBe(
+      "xn--bcher-kva.example",
+    );
+  });
+
+  it("answers unknown hosts with a 404 only when UNKNOWN_HOSTS says not-found", () => {
+    expect(configOf({ UNKNOWN_HOSTS: " Not-Found " }).unknownHosts).toBe("not-found");
+    expect(configOf({ UNKNOWN_HOSTS: "reject" }).unknownHosts).toBe("default");
   });
 
   it("throws for a PUBLIC_BASE_URL that is not a URL", () => {

@@ -1,4 +1,5 @@
 import { type DatabaseSettings, readDatabaseSettings } from "@shared/db/settings";
+import { normalizeHost } from "@shared/domains/host";
 import { missingNames, wholeNumberOr } from "@shared/settings";
 import type { Env } from "./env";
 
@@ -37,6 +38,16 @@ export type Config = {
   kvMissFallbackPerSecond: number;
   publicBaseUrl: string | null;
   publicHost: string | null;
+  /**
+   * The default domain: PUBLIC_BASE_URL's host, normalized (shared/domains/host.ts), with its
+   * port unless 80 or 443. Its links are stored with the domain "" and keep the KV key they had
+   * before there were several domains. Null without PUBLIC_BASE_URL.
+   */
+  defaultHost: string | null;
+  /** What a request whose Host is no configured domain gets: the default domain, or a 404. */
+  unknownHosts: "default" | "not-found";
+  /** Milliseconds an isolate serves its domain table before re-reading it in the background. */
+  domainTableRefreshMs: number;
   corsOrigins: readonly string[];
   trustRequestId: boolean;
   /** Accept loopback, private and link-local link targets (ALLOW_PRIVATE_TARGETS=true, local development). */
@@ -103,6 +114,10 @@ export function readConfig(env: Env): Config {
     kvMissFallbackPerSecond: wholeNumberOr(env.KV_MISS_FALLBACK_PER_SECOND, 10, 0),
     publicBaseUrl: base,
     publicHost: base ? new URL(base).hostname : null,
+    defaultHost: base ? (normalizeHost(new URL(base).host).host ?? null) : null,
+    // Anything but "not-found" keeps today's behaviour: every Host reaches the default domain.
+    unknownHosts: env.UNKNOWN_HOSTS?.trim().toLowerCase() === "not-found" ? "not-found" : "default",
+    domainTableRefreshMs: wholeNumberOr(env.DOMAIN_TABLE_REFRESH_SECONDS, 5, 1) * 1000,
     trustRequestId: env.TRUST_REQUEST_ID === "true",
     allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS === "true",
     clientIpHeader: env.CLIENT_IP_HEADER?.trim().toLowerCase() || null,

@@ -23,6 +23,10 @@ export type Env = {
   VISITOR_SALT?: string;
   /** Public origin of short links, e.g. https://sho.rt; defaults to the request's origin. */
   PUBLIC_BASE_URL?: string;
+  /** "default" (default): a Host that is no configured domain gets the default domain; "not-found": a 404. */
+  UNKNOWN_HOSTS?: string;
+  /** Seconds an isolate serves its in-memory domain table before re-reading it from KV in the background (default 5). */
+  DOMAIN_TABLE_REFRESH_SECONDS?: string;
   /** Seconds the edge may cache a KV read (Cloudflare's minimum is 30). */
   KV_CACHE_TTL?: string;
   /** Seconds an isolate keeps link records in memory in front of KV (default 5; 0 = off). */

@@ -9,6 +9,7 @@ import { RedisClickCounter } from "./adapters/redis-click-counter";
 import { StdoutClickSink } from "./adapters/stdout-click-sink";
 import { type Config, readConfig } from "./config";
 import type { Env } from "./env";
+import { DomainTable } from "./services/domain-table";
 import { NegativeCache } from "./services/negative-cache";
 import { TokenBucket } from "./services/token-bucket";
 
@@ -16,6 +17,8 @@ import { TokenBucket } from "./services/token-bucket";
 export type Runtime = {
   config: Config;
   links: LinkStore;
+  /** Which site (stored domain, redirects) a request's Host gets; kept in memory, refreshed from KV. */
+  domains: DomainTable;
   counter: ClickCounter;
   clicks: ClickSink;
   redis: Redis;
@@ -39,6 +42,12 @@ export function runtimeFor(env: Env): Runtime {
   const runtime: Runtime = {
     config,
     links: new CachedLinkStore(new KvLinkStore(env.LINKS, config.kvCacheTtl), config.linkCacheMs),
+    domains: new DomainTable(
+      env.LINKS,
+      { defaultHost: config.defaultHost, unknownHosts: config.unknownHosts },
+      config.domainTableRefreshMs,
+      config.kvCacheTtl,
+    ),
     counter: new RedisClickCounter(redis),
     // Self-host ships clicks from stdout (see StdoutClickSink); Cloudflare sends each to its Queue.
     clicks: config.clickSink === "stdout" ? new StdoutClickSink() : new QueueClickSink(env.CLICKS),

@@ -17,32 +17,32 @@ export class CachedLinkStore implements LinkStore {
     private readonly maxEntries = 10_000,
   ) {}
 
-  async get(slug: string): Promise<LinkRecord | null> {
-    const hit = this.entries.get(slug);
+  async get(key: string): Promise<LinkRecord | null> {
+    const hit = this.entries.get(key);
     if (hit && hit.until > Date.now()) return hit.record;
-    const record = await this.inner.get(slug);
-    if (record) this.remember(slug, record);
-    else this.entries.delete(slug);
+    const record = await this.inner.get(key);
+    if (record) this.remember(key, record);
+    else this.entries.delete(key);
     return record;
   }
 
-  async put(slug: string, record: LinkRecord): Promise<void> {
-    await this.inner.put(slug, record);
-    this.remember(slug, record);
+  async put(key: string, record: LinkRecord): Promise<void> {
+    await this.inner.put(key, record);
+    this.remember(key, record);
   }
 
-  async delete(slug: string): Promise<void> {
-    await this.inner.delete(slug);
-    this.entries.delete(slug);
+  async delete(key: string): Promise<void> {
+    await this.inner.delete(key);
+    this.entries.delete(key);
   }
 
-  private remember(slug: string, record: LinkRecord): void {
+  private remember(key: string, record: LinkRecord): void {
     if (this.ttlMs <= 0) return;
-    this.entries.delete(slug);
+    this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(slug, { record, until: Date.now() + this.ttlMs });
+    this.entries.set(key, { record, until: Date.now() + this.ttlMs });
   }
 }

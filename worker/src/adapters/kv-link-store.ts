@@ -1,4 +1,3 @@
-import { linkKey } from "@shared/keys";
 import { isLinkRecord, type LinkRecord } from "@shared/links/record";
 import type { LinkStore } from "@shared/ports";
 
@@ -12,17 +11,17 @@ export class KvLinkStore implements LinkStore {
     private readonly cacheTtl: number,
   ) {}
 
-  async get(slug: string): Promise<LinkRecord | null> {
+  async get(key: string): Promise<LinkRecord | null> {
     // One read, parsed once by the runtime.
-    const value = await this.kv.get<unknown>(linkKey(slug), { type: "json", cacheTtl: this.cacheTtl });
+    const value = await this.kv.get<unknown>(key, { type: "json", cacheTtl: this.cacheTtl });
     return isLinkRecord(value) ? value : null;
   }
 
-  async put(slug: string, record: LinkRecord): Promise<void> {
-    await this.kv.put(linkKey(slug), JSON.stringify(record));
+  async put(key: string, record: LinkRecord): Promise<void> {
+    await this.kv.put(key, JSON.stringify(record));
   }
 
-  async delete(slug: string): Promise<void> {
-    await this.kv.delete(linkKey(slug));
+  async delete(key: string): Promise<void> {
+    await this.kv.delete(key);
   }
 }

@@ -1,3 +1,4 @@
+import type { Site } from "@shared/domains/table";
 import type { LinkRecord } from "@shared/links/record";
 import type { ClickCounter } from "@shared/ports";
 import { notFound, ProblemError } from "@shared/problem";
@@ -21,8 +22,10 @@ import { type RequestFacts, requestFacts } from "./request-facts";
 const CACHE_CONTROL = "private, max-age=0, no-cache";
 
 /**
- * Answers `GET|HEAD /<slug>` for a valid slug: the I/O around decideRedirect. At most one
- * KV read (none when this isolate has the record); the Redis counter is awaited only for
+ * Answers `GET|HEAD /<slug>` for a valid slug: the I/O around decideRedirect. The Host picks
+ * the site (which domain's links, its not-found redirect) from the isolate's domain table,
+ * in memory. At most one KV read (none when this isolate has the record; the first request
+ * of an isolate also reads the domain table once); the Redis counter is awaited only for
  * links with a click limit; the click event leaves in waitUntil. Errors are answered as
  * problem+json (404, 410, 503, 500), never thrown; HEAD gets GET's status and headers.
  * A password link answers its form (./unlock.ts takes the POST), a preview crawler the
@@ -40,10 +43,15 @@ export async function answerRedirect(
 ): Promise<Response> {
   try {
     const rt = runtimeFor(env);
-    const link = await resolveLink(rt, ctx, slug);
+    // From memory, without an await, once this isolate has read the domain table.
+    const host = hostOf(req.url);
+    let site = rt.domains.siteNow(host, ctx);
+    if (site === undefined) site = await rt.domains.site(host, ctx);
+    if (site === null) return problemAnswer(req, path, unknownDomain());
+    const link = await resolveLink(rt, ctx, site.domain, slug);
     const request = requestFacts(req, rt.config.countryHeader);
     const context = { now: Date.now(), forwardQueryByDefault: rt.config.forwardQueryByDefault };
-    return await answerDecision(req, rt, ctx, { link, request, context, slug, path });
+    return await answerDecision(req, rt, ctx, { link, request, context, site, slug, path });
   } catch (err) {
     return problemAnswer(req, path, err);
   }
@@ -54,6 +62,8 @@ export type DecisionInput = {
   link: LinkRecord | null;
   request: RequestFacts;
   context: DecisionContext;
+  /** The domain the request's Host picked: its links, its not-found redirect. */
+  site: Site;
   slug: string;
   path: string;
 };
@@ -69,11 +79,12 @@ export async function answerDecision(
   ctx: Background,
   input: DecisionInput,
 ): Promise<Response> {
-  const { link, request, context, slug, path } = input;
+  const { link, request, context, site, slug, path } = input;
   let decision = decideRedirect(link, request, context);
   if (decision.kind === "count") {
     decision = decideRedirect(link, request, context, await countClick(rt.counter, decision));
   }
+  if (decision.kind === "not-found" && site.notFoundUrl) return siteRedirect(site.notFoundUrl);
   if (decision.kind === "password") return passwordAnswer(req, "ask", 200);
   if (decision.kind !== "redirect" && decision.kind !== "preview") {
     return problemAnswer(req, path, problemFor(decision));
@@ -83,7 +94,10 @@ export async function answerDecision(
     // service keeps redirecting), the click is not recorded, and /ready names the missing secret.
     const salt = rt.config.visitorSalt;
     if (!salt) clickUnrecorded.noVisitorSalt.inc();
-    else ctx.waitUntil(sendClick(rt, clickFacts(req, rt, request, decision, slug, context.now), salt));
+    else
+      ctx.waitUntil(
+        sendClick(rt, clickFacts(req, rt, request, decision, site.domain, slug, context.now), salt),
+      );
   }
   if (decision.kind === "preview") {
     const body = req.method === "HEAD" ? null : previewPage(decision.preview);
@@ -106,6 +120,33 @@ export function passwordAnswer(
   return new Response(body, { status, headers: { ...PASSWORD_PAGE_HEADERS, ...headers } });
 }
 
+/**
+ * The site of the request's Host (awaits the domain table only in an isolate that has none yet);
+ * a Host no domain answers is the unknown-domain problem. For the routes off the hot path.
+ */
+export async function requestSite(rt: Runtime, req: Request, ctx: Background): Promise<Site> {
+  const site = await rt.domains.site(hostOf(req.url), ctx);
+  if (site === null) throw unknownDomain();
+  return site;
+}
+
+/** The authority of a request URL (`name[:port]`), cut from the string without parsing it. */
+export function hostOf(url: string): string {
+  const start = url.indexOf("://") + 3;
+  const end = url.indexOf("/", start);
+  return url.slice(start, end === -1 ? url.length : end);
+}
+
+/** A host no configured domain answers, in a deployment with UNKNOWN_HOSTS=not-found. */
+export const unknownDomain = (): ProblemError =>
+  new ProblemError(404, "unknown-domain", "Unknown domain", {
+    detail: "this host is not a short domain of this service",
+  });
+
+/** A domain's own redirect (its base or not-found URL): not a click. */
+export const siteRedirect = (location: string): Response =>
+  new Response(null, { status: 302, headers: { Location: location, "Cache-Control": CACHE_CONTROL } });
+
 function problemFor(decision: Extract<FinalDecision, { kind: "not-found" | "gone" }>): ProblemError {
   if (decision.kind === "not-found") return notFound("no link with this slug");
   const detail =
@@ -125,6 +166,7 @@ function clickFacts(
   rt: Runtime,
   request: RequestFacts,
   decision: Extract<FinalDecision, { kind: "redirect" | "preview" }>,
+  domain: string,
   slug: string,
   now: number,
 ): ClickFacts {
@@ -132,6 +174,7 @@ function clickFacts(
   return {
     requestId: rt.config.trustRequestId ? headers.get("x-request-id") : null,
     linkId: decision.linkId,
+    domain,
     slug,
     ts: now,
     ip: clientIp(req, rt.config.clientIpHeader),

@@ -7,7 +7,7 @@ import { clientIp } from "../services/click-event";
 import { verifyPassword } from "../services/link-password";
 import type { Background } from "../services/resolve-link";
 import { resolveLink } from "../services/resolve-link";
-import { answerDecision, passwordAnswer, problemAnswer } from "./answer";
+import { answerDecision, passwordAnswer, problemAnswer, requestSite } from "./answer";
 import { requestFacts } from "./request-facts";
 
 /** A form body is one short field; anything longer is not a password this API stored (128 characters at most). */
@@ -32,10 +32,11 @@ export async function answerUnlock(
 ): Promise<Response> {
   try {
     const rt = runtimeFor(env);
-    const link = await resolveLink(rt, ctx, slug);
+    const site = await requestSite(rt, req, ctx);
+    const link = await resolveLink(rt, ctx, site.domain, slug);
     const request = requestFacts(req, rt.config.countryHeader);
     const context = { now: Date.now(), forwardQueryByDefault: rt.config.forwardQueryByDefault };
-    const input = { link, request, context, slug, path };
+    const input = { link, request, context, site, slug, path };
     const hash = link && !isTombstone(link) ? fromRecord.passwordHash(link) : null;
     if (link === null || hash === null) {
       if (link === null || isTombstone(link)) return await answerDecision(req, rt, ctx, input);

@@ -5,6 +5,7 @@ import type { AppEnv } from "../env";
 import { requireScope } from "../middleware/auth";
 import { fieldProblems } from "../middleware/errors";
 import { runtimeFor } from "../runtime";
+import { DomainQuerySchema } from "../schemas/domain";
 import {
   BulkCreateSchema,
   BulkResultSchema,
@@ -17,26 +18,44 @@ import {
   UpdateLinkSchema,
   UpsertLinkSchema,
 } from "../schemas/link";
+import { DomainAccess } from "../services/domain-access";
 import { isAdminToken } from "../services/key-authority";
-import { LinkService, toApiLink } from "../services/links";
+import { LinkService, shortUrlBaseFor, toApiLink } from "../services/links";
 import { openApiApp } from "./openapi-app";
 import { authErrors, json, jsonBody, problem, security } from "./openapi-docs";
 
 const errors = { 400: problem("Invalid input"), ...authErrors };
 
-/** The caller's link service, with this deployment's target rules (also used by the QR route). */
-export function service(c: Context<AppEnv>): LinkService {
+/**
+ * The caller's link service, with this deployment's target rules, and the domain access that
+ * resolves `domain` fields for the caller (also used by the QR route).
+ */
+export function services(c: Context<AppEnv>): { links: LinkService; domains: DomainAccess } {
   const url = new URL(c.req.url);
   const rt = runtimeFor(c.env);
-  const ownHosts = [url.hostname, ...(rt.config.publicHost ? [rt.config.publicHost] : [])];
-  const targetPolicy = { ownHosts, allowPrivate: rt.config.allowPrivateTargets };
   const principal = c.var.principal;
-  return new LinkService(c.var.db(), rt.links, principal.ownerId, targetPolicy, isAdminToken(principal));
+  const domains = new DomainAccess(c.var.db(), principal, rt.config.defaultHost);
+  // Targets on this service loop: the request's host, PUBLIC_BASE_URL's and every short domain's.
+  const targetPolicy = async () => ({
+    ownHosts: [
+      url.hostname,
+      ...(rt.config.publicHost ? [rt.config.publicHost] : []),
+      ...(await domains.shortHostnames()),
+    ],
+    allowPrivate: rt.config.allowPrivateTargets,
+  });
+  const linkService = new LinkService(
+    c.var.db(),
+    rt.links,
+    principal.ownerId,
+    targetPolicy,
+    isAdminToken(principal),
+  );
+  return { links: linkService, domains };
 }
 
-/** The origin of short URLs: PUBLIC_BASE_URL, else the request's own. */
-export const baseUrl = (c: Context<AppEnv>): string =>
-  runtimeFor(c.env).config.publicBaseUrl ?? new URL(c.req.url).origin;
+/** How this request's answers write short URLs (services/links.ts, ShortUrlBase). */
+export const shortUrlBase = (c: Context<AppEnv>) => shortUrlBaseFor(runtimeFor(c.env).config, c.req.url);
 
 /**
  * `/api/v1/links`: create, list, get, update, delete, bulk create, upsert by external id.
@@ -59,8 +78,10 @@ links.openapi(
     responses: { 201: json(LinkSchema, "Created"), ...errors, 409: problem("Slug or externalId taken") },
   }),
   async (c) => {
-    const row = await service(c).create(c.req.valid("json"));
-    return c.json(toApiLink(row, baseUrl(c)), 201, { Location: `/api/v1/links/${row.slug}` });
+    const { domain: name, ...input } = c.req.valid("json");
+    const svc = services(c);
+    const row = await svc.links.create(await svc.domains.storedDomain(name), input);
+    return c.json(toApiLink(row, shortUrlBase(c)), 201, { Location: locationOf(row) });
   },
 );
 
@@ -69,14 +90,17 @@ links.openapi(
     method: "get",
     middleware: canRead,
     path: "/",
-    summary: "List links: search, tag, newest or most clicked first, cursor paging",
+    summary: "List links: search, tag, domain, newest or most clicked first, cursor paging",
     security,
     request: { query: ListQuerySchema },
     responses: { 200: json(LinkListSchema, "A page of links"), ...errors },
   }),
   async (c) => {
-    const { rows, next } = await service(c).list(c.req.valid("query"));
-    const base = baseUrl(c);
+    const { domain: name, ...query } = c.req.valid("query");
+    const svc = services(c);
+    const domain = name === undefined ? undefined : await svc.domains.storedDomain(name);
+    const { rows, next } = await svc.links.list({ ...query, domain });
+    const base = shortUrlBase(c);
     const data = rows.map((row) => ({ ...toApiLink(row, base), clicks: row.clicks }));
     return c.json({ data, nextCursor: next }, 200);
   },
@@ -93,8 +117,8 @@ links.openapi(
     responses: { 200: json(BulkResultSchema, "Per-item results"), ...errors },
   }),
   async (c) => {
-    const svc = service(c);
-    const base = baseUrl(c);
+    const svc = services(c);
+    const base = shortUrlBase(c);
     const results: z.infer<typeof BulkResultSchema>["results"] = [];
     for (const [index, item] of c.req.valid("json").entries()) {
       const parsed = CreateLinkSchema.safeParse(item);
@@ -105,7 +129,9 @@ links.openapi(
             errors: fieldProblems(parsed.error),
           });
         }
-        results.push({ index, status: 201, link: toApiLink(await svc.create(parsed.data), base) });
+        const { domain: name, ...input } = parsed.data;
+        const domain = await svc.domains.storedDomain(name);
+        results.push({ index, status: 201, link: toApiLink(await svc.links.create(domain, input), base) });
       } catch (err) {
         if (!(err instanceof ProblemError)) throw err;
         results.push({ index, status: err.status, error: err.toBody() });
@@ -132,11 +158,15 @@ links.openapi(
     },
   }),
   async (c) => {
-    const { link, created } = await service(c).upsertByExternalId(
+    const { domain: name, ...input } = c.req.valid("json");
+    const svc = services(c);
+    const domain = await svc.domains.storedDomain(name);
+    const { link, created } = await svc.links.upsertByExternalId(
+      domain,
       c.req.valid("param").externalId,
-      c.req.valid("json"),
+      input,
     );
-    return c.json(toApiLink(link, baseUrl(c)), created ? 201 : 200);
+    return c.json(toApiLink(link, shortUrlBase(c)), created ? 201 : 200);
   },
 );
 
@@ -147,10 +177,14 @@ links.openapi(
     path: "/{slug}",
     summary: "Get a link",
     security,
-    request: { params: SlugParamSchema },
+    request: { params: SlugParamSchema, query: DomainQuerySchema },
     responses: { 200: json(LinkSchema, "The link"), ...errors, 404: problem("No such link") },
   }),
-  async (c) => c.json(toApiLink(await service(c).get(c.req.valid("param").slug), baseUrl(c)), 200),
+  async (c) => {
+    const svc = services(c);
+    const domain = await svc.domains.storedDomain(c.req.valid("query").domain);
+    return c.json(toApiLink(await svc.links.get(domain, c.req.valid("param").slug), shortUrlBase(c)), 200);
+  },
 );
 
 links.openapi(
@@ -160,12 +194,14 @@ links.openapi(
     path: "/{slug}",
     summary: "Update a link",
     security,
-    request: { params: SlugParamSchema, body: jsonBody(UpdateLinkSchema) },
+    request: { params: SlugParamSchema, query: DomainQuerySchema, body: jsonBody(UpdateLinkSchema) },
     responses: { 200: json(LinkSchema, "Updated"), ...errors, 404: problem("No such link") },
   }),
   async (c) => {
-    const row = await service(c).update(c.req.valid("param").slug, c.req.valid("json"));
-    return c.json(toApiLink(row, baseUrl(c)), 200);
+    const svc = services(c);
+    const domain = await svc.domains.storedDomain(c.req.valid("query").domain);
+    const row = await svc.links.update(domain, c.req.valid("param").slug, c.req.valid("json"));
+    return c.json(toApiLink(row, shortUrlBase(c)), 200);
   },
 );
 
@@ -176,11 +212,21 @@ links.openapi(
     path: "/{slug}",
     summary: "Delete a link (its slug is free again; its analytics stay)",
     security,
-    request: { params: SlugParamSchema },
+    request: { params: SlugParamSchema, query: DomainQuerySchema },
     responses: { 204: { description: "Deleted" }, ...errors, 404: problem("No such link") },
   }),
   async (c) => {
-    await service(c).delete(c.req.valid("param").slug);
+    const svc = services(c);
+    await svc.links.delete(
+      await svc.domains.storedDomain(c.req.valid("query").domain),
+      c.req.valid("param").slug,
+    );
     return c.body(null, 204);
   },
 );
+
+/** The link's API address: its slug, and the domain query for a link not on the default domain. */
+function locationOf(row: { slug: string; domain: string }): string {
+  const path = `/api/v1/links/${row.slug}`;
+  return row.domain === "" ? path : `${path}?domain=${encodeURIComponent(row.domain)}`;
+}

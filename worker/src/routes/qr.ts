@@ -4,7 +4,7 @@ import { SlugParamSchema } from "../schemas/link";
 import { QrQuerySchema } from "../schemas/qr";
 import { toApiLink } from "../services/links";
 import { qrPng, qrSvg } from "../services/qr";
-import { baseUrl, service as linkService } from "./links";
+import { services, shortUrlBase } from "./links";
 import { openApiApp } from "./openapi-app";
 import { authErrors, problem, security } from "./openapi-docs";
 
@@ -38,9 +38,10 @@ qr.openapi(
     },
   }),
   async (c) => {
-    const link = await linkService(c).get(c.req.valid("param").slug);
-    const { shortUrl } = toApiLink(link, baseUrl(c));
     const opts = c.req.valid("query");
+    const svc = services(c);
+    const link = await svc.links.get(await svc.domains.storedDomain(opts.domain), c.req.valid("param").slug);
+    const { shortUrl } = toApiLink(link, shortUrlBase(c));
     // Private: the image names a link of this owner; it changes only if the link is deleted.
     const headers = { "Cache-Control": "private, max-age=300", "X-Short-Url": shortUrl };
     if (opts.format === "png") {

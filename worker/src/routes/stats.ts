@@ -2,15 +2,28 @@ import { createRoute } from "@hono/zod-openapi";
 import { links as linksTable } from "@shared/db/schema";
 import { notFound } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
 import { requireScope } from "../middleware/auth";
+import { runtimeFor } from "../runtime";
 import { SlugParamSchema } from "../schemas/link";
-import { LinkStatsSchema, ServiceStatsSchema, StatsQuerySchema } from "../schemas/stats";
+import {
+  LinkStatsSchema,
+  ServiceStatsQuerySchema,
+  ServiceStatsSchema,
+  StatsQuerySchema,
+} from "../schemas/stats";
+import { DomainAccess } from "../services/domain-access";
 import { isAdminToken } from "../services/key-authority";
+import { shortUrlBaseFor } from "../services/links";
 import { StatsService } from "../services/stats";
 import { openApiApp } from "./openapi-app";
 import { authErrors, problem, security } from "./openapi-docs";
 
 const errors = { 400: problem("Invalid input"), ...authErrors };
+
+const domainAccess = (c: Context<AppEnv>) =>
+  new DomainAccess(c.var.db(), c.var.principal, runtimeFor(c.env).config.defaultHost);
 
 /**
  * `GET /api/v1/links/{slug}/stats` and `GET /api/v1/stats`, read from the rollups.
@@ -35,12 +48,15 @@ stats.openapi(
   }),
   async (c) => {
     const { slug } = c.req.valid("param");
+    const query = c.req.valid("query");
     const db = c.var.db();
+    const domain = await domainAccess(c).storedDomain(query.domain);
     const [link] = await db
       .select({ id: linksTable.id })
       .from(linksTable)
       .where(
         and(
+          eq(linksTable.domain, domain),
           eq(linksTable.slug, slug),
           // The admin token reads any owner's link, as on the link routes.
           isAdminToken(c.var.principal) ? undefined : eq(linksTable.ownerId, c.var.principal.ownerId),
@@ -49,7 +65,7 @@ stats.openapi(
       )
       .limit(1);
     if (!link) throw notFound(`no link with slug "${slug}"`);
-    return c.json(await new StatsService(db).forLink(link.id, slug, c.req.valid("query")), 200);
+    return c.json(await new StatsService(db).forLink(link.id, slug, query), 200);
   },
 );
 
@@ -57,13 +73,21 @@ stats.openapi(
   createRoute({
     method: "get",
     path: "/stats",
-    summary: "Service-wide summary of the caller's links",
+    summary: "Service-wide summary of the caller's links, on every domain or on one",
     security,
     middleware: requireScope("stats:read"),
+    request: { query: ServiceStatsQuerySchema },
     responses: {
       200: { description: "Summary", content: { "application/json": { schema: ServiceStatsSchema } } },
       ...errors,
     },
   }),
-  async (c) => c.json(await new StatsService(c.var.db()).forOwner(c.var.principal.ownerId), 200),
+  async (c) => {
+    const name = c.req.valid("query").domain;
+    const domain = name === undefined ? undefined : await domainAccess(c).storedDomain(name);
+    const summary = await new StatsService(c.var.db()).forOwner(c.var.principal.ownerId, domain);
+    const { defaultName } = shortUrlBaseFor(runtimeFor(c.env).config, c.req.url);
+    const topLinks = summary.topLinks.map((l) => ({ ...l, domain: l.domain || defaultName }));
+    return c.json({ ...summary, topLinks }, 200);
+  },
 );

@@ -7,6 +7,7 @@ import {
   TARGET_URL_MAX_LENGTH,
   TARGET_URL_MESSAGES,
 } from "@shared/links/target-url";
+import { LinkDomainSchema } from "./domain";
 import {
   ForwardQuerySchema,
   PasswordSchema,
@@ -72,6 +73,7 @@ export const ExternalIdSchema = text()
   .openapi({ example: "crm-42" });
 
 const linkFields = {
+  domain: LinkDomainSchema,
   url: TargetUrlSchema,
   slug: SlugSchema.optional(),
   statusCode: StatusCodeSchema.optional(),
@@ -112,6 +114,9 @@ export const UpdateLinkSchema = z
 export const LinkSchema = z
   .object({
     id: z.number().int(),
+    domain: z
+      .string()
+      .openapi({ description: "The short domain (the default domain's name when it has one)." }),
     slug: z.string(),
     shortUrl: z.string(),
     url: z.string(),
@@ -169,6 +174,7 @@ export const ListQuerySchema = z.object({
         "Admin token only: this owner's links, or `*` for every owner's (left out: the admin's own). " +
         "A key may name only its own owner.",
     }),
+  domain: LinkDomainSchema.openapi({ description: "Only links on this domain; left out, every domain." }),
 });
 
 export const SlugParamSchema = z.object({

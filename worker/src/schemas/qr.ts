@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { LinkDomainSchema } from "./domain";
 
 /** Query of `GET /api/v1/links/{slug}/qr`. */
 export const QrQuerySchema = z.object({
@@ -18,6 +19,7 @@ export const QrQuerySchema = z.object({
     .max(16)
     .default(4)
     .openapi({ description: "Quiet zone in modules (4 is the standard's minimum for reliable scanning)" }),
+  domain: LinkDomainSchema,
 });
 
 export type QrOptions = z.output<typeof QrQuerySchema>;

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type BreakdownKey, DIMENSIONS } from "@shared/analytics/dimensions";
+import { LinkDomainSchema } from "./domain";
 import { text } from "./text";
 
 /** Stats schemas: validation of ranges and the documented response shapes. */
@@ -29,6 +30,7 @@ export const StatsQuerySchema = z
     from: Instant.optional(),
     to: Instant.optional(),
     interval: z.enum(["hour", "day"]).default("day"),
+    domain: LinkDomainSchema,
   })
   .transform((q, ctx) => {
     const to = q.to ? new Date(q.to) : new Date();
@@ -56,7 +58,13 @@ export const StatsQuerySchema = z
       });
       return z.NEVER;
     }
-    return { from, to, interval: q.interval };
+    const range: { from: Date; to: Date; interval: typeof q.interval; domain?: string } = {
+      from,
+      to,
+      interval: q.interval,
+    };
+    if (q.domain !== undefined) range.domain = q.domain;
+    return range;
   });
 
 export type StatsQuery = z.output<typeof StatsQuerySchema>;
@@ -86,6 +94,12 @@ export const LinkStatsSchema = z
   })
   .openapi("LinkStats");
 
+export const ServiceStatsQuerySchema = z.object({
+  domain: LinkDomainSchema.openapi({
+    description: "Only links and clicks on this domain; left out, every domain.",
+  }),
+});
+
 export const ServiceStatsSchema = z
   .object({
     links: z.number().int(),
@@ -95,7 +109,7 @@ export const ServiceStatsSchema = z
       bots: z.number().int(),
       last24h: z.number().int(),
     }),
-    topLinks: z.array(z.object({ slug: z.string(), clicks: z.number().int() })),
+    topLinks: z.array(z.object({ domain: z.string(), slug: z.string(), clicks: z.number().int() })),
   })
   .openapi("ServiceStats");
 

@@ -5,6 +5,7 @@ import { buildClickEvent, clientIp, uuidFromRequestId } from "./click-event";
 const facts = {
   requestId: null,
   linkId: 9,
+  domain: "acme.link",
   slug: "abc",
   ts: Date.UTC(2026, 10, 23, 12),
   ip: "198.51.100.4",

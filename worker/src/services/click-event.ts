@@ -6,6 +6,8 @@ export type ClickFacts = {
   /** The load balancer's request id when trusted: its retries of one request then share one event id. */
   requestId: string | null;
   linkId: number;
+  /** The link's stored domain ("" for the default domain). */
+  domain: string;
   slug: string;
   ts: number;
   ip: string;
@@ -23,6 +25,7 @@ export function buildClickEvent(facts: ClickFacts, salt: string): ClickEvent {
   return {
     id: (facts.requestId && uuidFromRequestId(facts.requestId)) || crypto.randomUUID(),
     linkId: facts.linkId,
+    domain: facts.domain,
     slug: facts.slug,
     ts: facts.ts,
     country: facts.country && facts.country.length === 2 ? facts.country : null,

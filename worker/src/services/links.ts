@@ -1,6 +1,7 @@
 import type { Database } from "@shared/db/client";
 import { uniqueViolation } from "@shared/db/errors";
 import { type Link, links } from "@shared/db/schema";
+import { linkKey } from "@shared/keys";
 import { toLinkRecord, tombstone } from "@shared/links/record";
 import { randomSlug } from "@shared/links/slug";
 import { parseTargetUrl, TARGET_URL_MESSAGES, type TargetUrlPolicy } from "@shared/links/target-url";
@@ -13,24 +14,30 @@ import { hashPassword } from "./link-password";
 /**
  * Link operations: Postgres first (the source of truth), then a write-through of the
  * edge record to the LinkStore so the redirect sees the change at once in this runtime.
+ * A link is addressed by its stored domain ("" for the default domain) and slug; routes
+ * turn the `domain` field into it (DomainAccess).
  */
 export class LinkService {
   constructor(
     private readonly db: Database,
     private readonly store: LinkStore,
     private readonly ownerId: string,
-    /** This deployment's target URL rules: its own hosts, whether private targets are allowed. */
-    private readonly targetPolicy: TargetUrlPolicy,
     /**
-     * The admin token: reads, changes and deletes any owner's link by slug (slugs are unique among live
-     * links) and lists any owner's; what it creates is still its own.
+     * This deployment's target URL rules: its own hosts (every short domain among them), whether
+     * private targets are allowed. Asked only by writes that take a target.
+     */
+    private readonly targetPolicy: () => Promise<TargetUrlPolicy>,
+    /**
+     * The admin token: reads, changes and deletes any owner's link by domain and slug (unique among
+     * live links) and lists any owner's; what it creates is still its own.
      */
     private readonly seesEveryOwner = false,
   ) {}
 
-  async create(input: CreateLinkInput): Promise<Link> {
-    const url = this.normalizedTarget(input.url);
-    const options = await this.linkOptions(input);
+  async create(domain: string, input: Omit<CreateLinkInput, "domain">): Promise<Link> {
+    const policy = await this.targetPolicy();
+    const url = this.normalizedTarget(input.url, policy);
+    const options = await this.linkOptions(input, policy);
     const attempts = input.slug ? 1 : 5;
     for (let attempt = 1; ; attempt++) {
       const slug = input.slug ?? randomSlug();
@@ -38,6 +45,7 @@ export class LinkService {
         const [row] = await this.db
           .insert(links)
           .values({
+            domain,
             slug,
             url,
             statusCode: input.statusCode ?? 302,
@@ -68,8 +76,8 @@ export class LinkService {
     }
   }
 
-  async get(slug: string): Promise<Link> {
-    const [row] = await this.db.select().from(links).where(this.live(slug)).limit(1);
+  async get(domain: string, slug: string): Promise<Link> {
+    const [row] = await this.db.select().from(links).where(this.live(domain, slug)).limit(1);
     if (!row) throw notFound(`no link with slug "${slug}"`);
     return row;
   }
@@ -89,6 +97,7 @@ export class LinkService {
           this.ownerFilter(opts.owner),
           isNull(links.deletedAt),
           opts.tag === undefined ? undefined : arrayContains(links.tags, [opts.tag]),
+          opts.domain === undefined ? undefined : eq(links.domain, opts.domain),
           opts.q === undefined ? undefined : containing(opts.q),
           after === undefined
             ? undefined
@@ -120,9 +129,10 @@ export class LinkService {
     return owner === "*" ? undefined : eq(links.ownerId, owner);
   }
 
-  async update(slug: string, input: UpdateLinkInput): Promise<Link> {
-    const url = input.url === undefined ? undefined : this.normalizedTarget(input.url);
-    const options = await this.linkOptions(input);
+  async update(domain: string, slug: string, input: UpdateLinkInput): Promise<Link> {
+    const policy = await this.targetPolicy();
+    const url = input.url === undefined ? undefined : this.normalizedTarget(input.url, policy);
+    const options = await this.linkOptions(input, policy);
     const [row] = await this.db
       .update(links)
       .set({
@@ -134,27 +144,28 @@ export class LinkService {
         ...options,
         updatedAt: sql`now()`,
       })
-      .where(this.live(slug))
+      .where(this.live(domain, slug))
       .returning();
     if (!row) throw notFound(`no link with slug "${slug}"`);
     return this.publish(row);
   }
 
-  async delete(slug: string): Promise<void> {
+  async delete(domain: string, slug: string): Promise<void> {
     const [row] = await this.db
       .update(links)
       .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
-      .where(this.live(slug))
+      .where(this.live(domain, slug))
       .returning({ id: links.id });
     if (!row) throw notFound(`no link with slug "${slug}"`);
     // A tombstone rather than a KV delete: the edge answers 404 without a Postgres fallback.
-    await this.store.put(slug, tombstone(row.id));
+    await this.store.put(linkKey(domain, slug), tombstone(row.id));
   }
 
-  /** Idempotent create-or-update keyed by the caller's own id. */
+  /** Idempotent create-or-update keyed by the caller's own id (unique per owner across domains). */
   async upsertByExternalId(
+    domain: string,
     externalId: string,
-    input: Omit<CreateLinkInput, "externalId">,
+    input: Omit<CreateLinkInput, "externalId" | "domain">,
   ): Promise<{ link: Link; created: boolean }> {
     const [existing] = await this.db
       .select()
@@ -163,19 +174,24 @@ export class LinkService {
       .limit(1);
     if (!existing) {
       try {
-        return { link: await this.create({ ...input, externalId }), created: true };
+        return { link: await this.create(domain, { ...input, externalId }), created: true };
       } catch (err) {
         // A concurrent PUT with the same external id won the insert: fall through to update it.
         if (!(err instanceof ProblemError && err.kind === "external-id-conflict")) throw err;
-        return this.upsertByExternalId(externalId, input);
+        return this.upsertByExternalId(domain, externalId, input);
       }
+    }
+    if (domain !== existing.domain) {
+      throw conflict(
+        `externalId "${externalId}" belongs to a link on another domain; a domain cannot be changed`,
+      );
     }
     if (input.slug !== undefined && input.slug !== existing.slug) {
       throw conflict(
         `externalId "${externalId}" belongs to slug "${existing.slug}"; a slug cannot be changed`,
       );
     }
-    const link = await this.update(existing.slug, {
+    const link = await this.update(domain, existing.slug, {
       url: input.url,
       statusCode: input.statusCode ?? 302,
       expiresAt: input.expiresAt ?? null,
@@ -190,19 +206,19 @@ export class LinkService {
     return { link, created: false };
   }
 
-  private live(slug: string) {
+  private live(domain: string, slug: string) {
     const owner = this.seesEveryOwner ? undefined : eq(links.ownerId, this.ownerId);
-    return and(eq(links.slug, slug), owner, isNull(links.deletedAt));
+    return and(eq(links.domain, domain), eq(links.slug, slug), owner, isNull(links.deletedAt));
   }
 
   private async publish(row: Link): Promise<Link> {
-    await this.store.put(row.slug, toLinkRecord(row));
+    await this.store.put(linkKey(row.domain, row.slug), toLinkRecord(row));
     return row;
   }
 
   /** The href to store, after every rule including this deployment's own hosts and private-target setting. */
-  private normalizedTarget(raw: string, path = "url"): string {
-    const { href, problem } = parseTargetUrl(raw, this.targetPolicy);
+  private normalizedTarget(raw: string, policy: TargetUrlPolicy, path = "url"): string {
+    const { href, problem } = parseTargetUrl(raw, policy);
     if (problem) {
       throw badRequest("the target URL is not acceptable", [{ path, message: TARGET_URL_MESSAGES[problem] }]);
     }
@@ -214,14 +230,17 @@ export class LinkService {
    * rule targets and the preview image pass the main target's rules, rules without an id get
    * one, a password is hashed.
    */
-  private async linkOptions(input: UpdateLinkInput): Promise<Partial<LinkOptionColumns>> {
+  private async linkOptions(
+    input: UpdateLinkInput,
+    policy: TargetUrlPolicy,
+  ): Promise<Partial<LinkOptionColumns>> {
     const columns: Partial<LinkOptionColumns> = {};
     if (input.rules !== undefined) {
       const taken = new Set(input.rules.flatMap((rule) => (rule.id === undefined ? [] : [rule.id])));
       columns.rules = input.rules.map((rule, index) => ({
         ...rule,
         id: rule.id ?? newRuleId(taken),
-        url: this.normalizedTarget(rule.url, `rules.${index}.url`),
+        url: this.normalizedTarget(rule.url, policy, `rules.${index}.url`),
       }));
     }
     if (input.password !== undefined) {
@@ -232,7 +251,7 @@ export class LinkService {
       columns.preview =
         input.preview === null || image === undefined
           ? input.preview
-          : { ...input.preview, image: this.normalizedTarget(image, "preview.image") };
+          : { ...input.preview, image: this.normalizedTarget(image, policy, "preview.image") };
     }
     if (input.forwardQuery !== undefined) columns.forwardQuery = input.forwardQuery;
     if (input.utm !== undefined) columns.utm = input.utm;
@@ -240,12 +259,34 @@ export class LinkService {
   }
 }
 
+/** How short URLs are written: the default domain's base, and the scheme and name other domains use. */
+export type ShortUrlBase = {
+  /** PUBLIC_BASE_URL, else the request's origin: the default domain's links are `${defaultBase}/${slug}`. */
+  defaultBase: string;
+  /** The default domain's name in answers: PUBLIC_BASE_URL's host, else the request's. */
+  defaultName: string;
+  /** `https:` or `http:`, as the default base has it. */
+  scheme: string;
+};
+
+/** How answers to a request on `requestUrl` write short URLs. */
+export function shortUrlBaseFor(
+  config: { publicBaseUrl: string | null; defaultHost: string | null },
+  requestUrl: string,
+): ShortUrlBase {
+  const url = new URL(requestUrl);
+  const defaultBase = config.publicBaseUrl ?? url.origin;
+  return { defaultBase, defaultName: config.defaultHost ?? url.host, scheme: new URL(defaultBase).protocol };
+}
+
 /** The API shape of a stored link. */
-export function toApiLink(row: Link, baseUrl: string): ApiLink {
+export function toApiLink(row: Link, base: ShortUrlBase): ApiLink {
   return {
     id: row.id,
+    domain: row.domain || base.defaultName,
     slug: row.slug,
-    shortUrl: `${baseUrl}/${row.slug}`,
+    shortUrl:
+      row.domain === "" ? `${base.defaultBase}/${row.slug}` : `${base.scheme}//${row.domain}/${row.slug}`,
     url: row.url,
     statusCode: row.statusCode,
     expiresAt: row.expiresAt?.toISOString() ?? null,

@@ -45,23 +45,23 @@ const statusOf = (promise: Promise<unknown>) =>
 describe("resolveLink on a KV miss", () => {
   it("with KV_MISS_FALLBACK=none, answers a miss as unknown without asking Postgres", async () => {
     const rt = runtime(emptyStore, { KV_MISS_FALLBACK: "none" });
-    expect(await resolveLink(rt, background, "abc")).toBeNull();
+    expect(await resolveLink(rt, background, "", "abc")).toBeNull();
   });
 
   it("with the fallback's budget spent, answers a miss as unknown without asking Postgres", async () => {
     const rt = runtime(emptyStore, { KV_MISS_FALLBACK: "postgres", KV_MISS_FALLBACK_PER_SECOND: "0" });
-    expect(await resolveLink(rt, background, "abc")).toBeNull();
+    expect(await resolveLink(rt, background, "", "abc")).toBeNull();
   });
 
   it("asks Postgres within the budget, and answers 503 when it cannot", async () => {
     const rt = runtime(emptyStore, { KV_MISS_FALLBACK: "postgres" });
-    expect(await statusOf(resolveLink(rt, background, "abc"))).toBe(503);
+    expect(await statusOf(resolveLink(rt, background, "", "abc"))).toBe(503);
   });
 
   it("never turns a failed KV read into a 404, in either mode, even past the budget", async () => {
     for (const mode of ["none", "postgres"]) {
       const rt = runtime(brokenStore, { KV_MISS_FALLBACK: mode, KV_MISS_FALLBACK_PER_SECOND: "0" });
-      expect(await statusOf(resolveLink(rt, background, "abc")), mode).toBe(503);
+      expect(await statusOf(resolveLink(rt, background, "", "abc")), mode).toBe(503);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { links } from "@shared/db/schema";
 import { openDatabaseFor } from "@shared/db/settings";
+import { linkKey } from "@shared/keys";
 import { type LinkRecord, RECORD_COLUMNS, toLinkRecord } from "@shared/links/record";
 import { unavailable } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
@@ -10,7 +11,7 @@ import type { Runtime } from "../runtime";
 export type Background = { waitUntil(promise: Promise<unknown>): void };
 
 /**
- * Finds the record for a slug: KV first (one read). What a KV miss means depends on
+ * Finds the record for a slug on a domain ("" for the default): KV first (one read). What a KV miss means depends on
  * `config.kvMissFallback` (docs/decisions.md):
  * - "none": KV is the complete read model (the self-hosted KV service), so a miss is a
  *   404 without asking anything else;
@@ -22,11 +23,17 @@ export type Background = { waitUntil(promise: Promise<unknown>): void };
  * budget, and past it answers 503 rather than a 404 nobody checked.
  * Returns null for unknown slugs; throws a 503 problem when no store can answer.
  */
-export async function resolveLink(rt: Runtime, ctx: Background, slug: string): Promise<LinkRecord | null> {
+export async function resolveLink(
+  rt: Runtime,
+  ctx: Background,
+  domain: string,
+  slug: string,
+): Promise<LinkRecord | null> {
+  const key = linkKey(domain, slug);
   let record: LinkRecord | null = null;
   let storeFailed = false;
   try {
-    record = await rt.links.get(slug);
+    record = await rt.links.get(key);
   } catch {
     lookup.storeError.inc();
     storeFailed = true;
@@ -40,17 +47,20 @@ export async function resolveLink(rt: Runtime, ctx: Background, slug: string): P
     lookup.miss.inc();
     return null;
   }
-  return askPostgres(rt, ctx, slug, storeFailed);
+  return askPostgres(rt, ctx, { key, domain, slug }, storeFailed);
 }
+
+/** A link's address: its KV key (also the negative cache's) and the columns that find it in Postgres. */
+type LinkAddress = { key: string; domain: string; slug: string };
 
 async function askPostgres(
   rt: Runtime,
   ctx: Background,
-  slug: string,
+  link: LinkAddress,
   storeFailed: boolean,
 ): Promise<LinkRecord | null> {
   const now = Date.now();
-  const cached = rt.missing.lookup(slug, now);
+  const cached = rt.missing.lookup(link.key, now);
   if (cached === "missing") {
     lookup.miss.inc();
     return null;
@@ -66,21 +76,21 @@ async function askPostgres(
   const ttlMs = rt.config.negativeCacheSeconds * 1000;
   let found: LinkRecord | null;
   try {
-    found = await withTimeout(findInDatabase(rt, ctx, slug), rt.config.dbFallbackTimeoutMs);
+    found = await withTimeout(findInDatabase(rt, ctx, link), rt.config.dbFallbackTimeoutMs);
   } catch {
     fallback.failed.inc();
-    rt.missing.remember(slug, "unavailable", Math.min(ttlMs, 2000), now);
+    rt.missing.remember(link.key, "unavailable", Math.min(ttlMs, 2000), now);
     throw noStoreAnswered();
   }
   if (!found) {
     fallback.notFound.inc();
     lookup.miss.inc();
-    rt.missing.remember(slug, "missing", ttlMs, now);
+    rt.missing.remember(link.key, "missing", ttlMs, now);
     return null;
   }
   fallback.found.inc();
   lookup.dbHit.inc();
-  ctx.waitUntil(rt.links.put(slug, found).catch(() => {}));
+  ctx.waitUntil(rt.links.put(link.key, found).catch(() => {}));
   return found;
 }
 
@@ -89,13 +99,13 @@ function noStoreAnswered() {
   return unavailable("the link store is not reachable; retry shortly");
 }
 
-async function findInDatabase(rt: Runtime, ctx: Background, slug: string): Promise<LinkRecord | null> {
+async function findInDatabase(rt: Runtime, ctx: Background, link: LinkAddress): Promise<LinkRecord | null> {
   const handle = openDatabaseFor(rt.config.database, "kvMiss");
   try {
     const [row] = await handle.db
       .select(RECORD_COLUMNS)
       .from(links)
-      .where(and(eq(links.slug, slug), isNull(links.deletedAt)))
+      .where(and(eq(links.domain, link.domain), eq(links.slug, link.slug), isNull(links.deletedAt)))
       .limit(1);
     return row ? toLinkRecord(row) : null;
   } finally {

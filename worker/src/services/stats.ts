@@ -85,14 +85,17 @@ export class StatsService {
     return [dimension.breakdown, rows.map((r) => ({ value: r.value || "(none)", clicks: n(r.clicks) }))];
   }
 
-  async forOwner(ownerId: string): Promise<ServiceStats> {
+  /** The owner's links and clicks, on every domain or, given a stored domain, on that one. */
+  async forOwner(ownerId: string, domain?: string): Promise<ServiceStats> {
     const owned = sql`${clickRollups.linkId} in (select ${links.id} from ${links} where ${links.ownerId} = ${ownerId})`;
+    const onDomain = domain === undefined ? undefined : eq(links.domain, domain);
+    const clicksOnDomain = domain === undefined ? undefined : eq(clickRollups.domain, domain);
     const since = new Date(Date.now() - 24 * 3_600_000);
     const [linkCount, totals, topLinks] = await Promise.all([
       this.db
         .select({ n: sql<string>`count(*)` })
         .from(links)
-        .where(and(eq(links.ownerId, ownerId), isNull(links.deletedAt))),
+        .where(and(eq(links.ownerId, ownerId), isNull(links.deletedAt), onDomain)),
       this.db
         .select({
           humans: sql<string>`coalesce(sum(${clickRollups.count}) filter (where not ${clickRollups.isBot}), 0)`,
@@ -100,14 +103,14 @@ export class StatsService {
           last24h: sql<string>`coalesce(sum(${clickRollups.count}) filter (where ${clickRollups.hour} >= ${truncate(since, "hour")}), 0)`,
         })
         .from(clickRollups)
-        .where(owned),
+        .where(and(owned, clicksOnDomain)),
       this.db
-        .select({ slug: links.slug, clicks: sql<string>`sum(${clickRollups.count})` })
+        .select({ domain: links.domain, slug: links.slug, clicks: sql<string>`sum(${clickRollups.count})` })
         .from(clickRollups)
         .innerJoin(links, eq(links.id, clickRollups.linkId))
-        .where(and(eq(links.ownerId, ownerId), isNull(links.deletedAt)))
-        .groupBy(links.slug)
-        .orderBy(desc(sql`sum(${clickRollups.count})`), links.slug)
+        .where(and(eq(links.ownerId, ownerId), isNull(links.deletedAt), onDomain))
+        .groupBy(links.domain, links.slug)
+        .orderBy(desc(sql`sum(${clickRollups.count})`), links.domain, links.slug)
         .limit(TOP),
     ]);
     const humans = n(totals[0]?.humans);
@@ -115,7 +118,7 @@ export class StatsService {
     return {
       links: n(linkCount[0]?.n),
       clicks: { total: humans + bots, humans, bots, last24h: n(totals[0]?.last24h) },
-      topLinks: topLinks.map((l) => ({ slug: l.slug, clicks: n(l.clicks) })),
+      topLinks: topLinks.map((l) => ({ domain: l.domain, slug: l.slug, clicks: n(l.clicks) })),
     };
   }
 }

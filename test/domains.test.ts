@@ -1,0 +1,496 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROBLEM_TYPE_BASE } from "../shared/problem";
+import { CHROME } from "./fixtures";
+import { ADMIN_TOKEN, eventually, type Stack, startStack } from "./stack";
+
+/**
+ * Several short domains in one deployment (issue #16): the admin's domain API, links per
+ * domain (a slug once per domain), the Host choosing the domain on the redirect, each domain's
+ * own redirects, owners on two domains, clicks and stats by domain.
+ */
+
+const DEFAULT_HOST = "sho.test";
+const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+
+type Link = { id: number; domain: string; slug: string; url: string; shortUrl: string };
+type Key = { key: string; ownerId: string };
+
+async function json<T>(res: Response, status: number): Promise<T> {
+  expect(res.status, await res.clone().text()).toBe(status);
+  return (await res.json()) as T;
+}
+
+async function problem(res: Response, status: number, type: string) {
+  expect(res.status, await res.clone().text()).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  const body = (await res.json()) as { type: string; errors?: { path: string; message: string }[] };
+  expect(body.type).toBe(PROBLEM_TYPE_BASE + type);
+  return body;
+}
+
+/** A request to the edge as it arrives for `host` (the URL's authority is the Host). */
+const at = (stack: Stack, host: string, path: string, init: RequestInit = {}) =>
+  stack.mf.dispatchFetch(`https://${host}${path}`, {
+    redirect: "manual",
+    ...init,
+  } as never) as unknown as Promise<Response>;
+
+const locationAt = async (stack: Stack, host: string, path: string) => {
+  const res = await at(stack, host, path);
+  return `${res.status} ${res.headers.get("location")}`;
+};
+
+describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain", () => {
+  let stack: Stack;
+  let alice: Key;
+  let bob: Key;
+  const as = (key: string, method: string, path: string, body?: unknown) =>
+    stack.api(method, path, body, { Authorization: `Bearer ${key}` });
+  const newKey = async (ownerId: string) =>
+    json<Key>(
+      await stack.api("POST", "/keys", {
+        name: ownerId,
+        ownerId,
+        scopes: ["links:read", "links:write", "stats:read", "keys:admin"],
+      }),
+      201,
+    );
+
+  beforeAll(async () => {
+    stack = await startStack({
+      consumer: "aggregator",
+      vars: { PUBLIC_BASE_URL: `https://${DEFAULT_HOST}` },
+    });
+    const added = [
+      { name: "ACME.link.", notFoundUrl: "https://acme.example/not-found" },
+      { name: "acme.de", baseUrl: "https://acme.example/de", allowedOwners: ["alice"] },
+      { name: "Bücher.example:8443" },
+    ];
+    for (const body of added) await json(await stack.api("POST", "/domains", body), 201);
+    alice = await newKey("alice");
+    bob = await newKey("bob");
+  });
+  afterAll(() => stack?.close());
+
+  describe("the domain API", () => {
+    it("lists the domains normalized, with the default domain and the unknown-host rule", async () => {
+      const list = await json<{ defaultDomain: string; unknownHosts: string; data: { name: string }[] }>(
+        await stack.api("GET", "/domains"),
+        200,
+      );
+      expect(list.defaultDomain).toBe(DEFAULT_HOST);
+      expect(list.unknownHosts).toBe("default");
+      expect(list.data.map((d) => d.name)).toEqual(["acme.de", "acme.link", "xn--bcher-kva.example:8443"]);
+      expect(list.data.find((d) => d.name === "acme.de")).toMatchObject({
+        baseUrl: "https://acme.example/de",
+        notFoundUrl: null,
+        allowedOwners: ["alice"],
+        isDefault: false,
+      });
+    });
+
+    it("is the admin token's alone: a key with every scope gets 403", async () => {
+      await problem(await as(alice.key, "GET", "/domains"), 403, "admin-only");
+      await problem(await as(alice.key, "POST", "/domains", { name: "alice.example" }), 403, "admin-only");
+      await problem(await as(alice.key, "DELETE", "/domains/acme.link"), 403, "admin-only");
+      await problem(await stack.fetch("/api/v1/domains"), 401, "unauthorized");
+    });
+
+    it("answers 409 for a domain already there, in any spelling", async () => {
+      await problem(await stack.api("POST", "/domains", { name: "Acme.Link" }), 409, "conflict");
+      await problem(await stack.api("POST", "/domains", { name: "bücher.EXAMPLE.:8443" }), 409, "conflict");
+    });
+
+    it.each([
+      ["a path", "acme.example/x"],
+      ["a scheme", "https://acme.example"],
+      ["userinfo", "me@acme.example"],
+      ["a space", "acme .example"],
+      ["a NUL", "acme\u0000.example"],
+      ["a lone surrogate", "acme\ud800.example"],
+      ["an empty label", "acme..example"],
+      ["a 64-character label", `${"a".repeat(64)}.example`],
+      ["a 254-character name", `${"abcdefghi.".repeat(25)}abcd`],
+      ["port 0", "acme.example:0"],
+      ["port 65536", "acme.example:65536"],
+      ["nothing", ""],
+    ])("refuses a name with %s (400 naming the field)", async (_, name) => {
+      const body = await problem(await stack.api("POST", "/domains", { name }), 400, "invalid-request");
+      expect(body.errors?.map((e) => e.path)).toEqual(["name"]);
+    });
+
+    it("refuses redirects to this service's own domains or to private hosts", async () => {
+      for (const notFoundUrl of [
+        "https://acme.link/x",
+        "https://ACME.DE./",
+        "https://sho.test/",
+        "https://new.example:9/",
+      ]) {
+        const res = await stack.api("POST", "/domains", { name: "new.example", notFoundUrl });
+        const body = await problem(res, 400, "invalid-request");
+        expect(body.errors?.[0]?.path).toBe("notFoundUrl");
+      }
+      const res = await stack.api("POST", "/domains", { name: "new.example", baseUrl: "http://10.0.0.1/" });
+      expect((await problem(res, 400, "invalid-request")).errors?.[0]?.path).toBe("baseUrl");
+      const { rows } = await stack.db.query("select name from domains where name = 'new.example'");
+      expect(rows).toEqual([]);
+    });
+  });
+
+  describe("links per domain", () => {
+    const slug = unique("launch");
+    beforeAll(async () => {
+      for (const [domain, url] of [
+        [undefined, "https://default.example/launch"],
+        ["acme.link", "https://link.example/launch"],
+        ["ACME.DE.", "https://de.example/launch"],
+      ] as const) {
+        await json(await stack.api("POST", "/links", { url, slug, ...(domain ? { domain } : {}) }), 201);
+      }
+    });
+
+    it("holds one slug once per domain, and a second on the same domain is a 409", async () => {
+      const again = await stack.api("POST", "/links", {
+        url: "https://x.example/",
+        slug,
+        domain: "acme.link",
+      });
+      await problem(again, 409, "conflict");
+      const { rows } = await stack.db.query("select domain from links where slug = $1 order by domain", [
+        slug,
+      ]);
+      expect(rows.map((r) => r.domain)).toEqual(["", "acme.de", "acme.link"]);
+    });
+
+    it("redirects by the request's Host, however it is written", async () => {
+      expect(await locationAt(stack, DEFAULT_HOST, `/${slug}`)).toBe("302 https://default.example/launch");
+      expect(await locationAt(stack, "acme.link", `/${slug}`)).toBe("302 https://link.example/launch");
+      expect(await locationAt(stack, "ACME.LINK:443", `/${slug}`)).toBe("302 https://link.example/launch");
+      expect(await locationAt(stack, "acme.link.:8080", `/${slug}`)).toBe("302 https://link.example/launch");
+      expect(await locationAt(stack, "acme.de", `/${slug}`)).toBe("302 https://de.example/launch");
+      // A Host that is no domain gets the default domain (UNKNOWN_HOSTS left at "default").
+      expect(await locationAt(stack, "other.example", `/${slug}`)).toBe("302 https://default.example/launch");
+    });
+
+    it("matches a domain added with a port on that port only, and an IDN in its punycode form", async () => {
+      const idnSlug = unique("idn");
+      const created = await json<Link>(
+        await stack.api("POST", "/links", {
+          url: "https://idn.example/",
+          slug: idnSlug,
+          domain: "bücher.example:8443",
+        }),
+        201,
+      );
+      expect(created).toMatchObject({
+        domain: "xn--bcher-kva.example:8443",
+        shortUrl: `https://xn--bcher-kva.example:8443/${idnSlug}`,
+      });
+      expect(await locationAt(stack, "xn--bcher-kva.example:8443", `/${idnSlug}`)).toBe(
+        "302 https://idn.example/",
+      );
+      // The same name on another port is an unknown host: the default domain, which has no such slug.
+      expect((await at(stack, "xn--bcher-kva.example:9443", `/${idnSlug}`)).status).toBe(404);
+    });
+
+    it("answers each link's domain and short URL, and reads, updates and deletes by ?domain", async () => {
+      const onLink = await json<Link>(await stack.api("GET", `/links/${slug}?domain=acme.link`), 200);
+      expect(onLink).toMatchObject({ domain: "acme.link", url: "https://link.example/launch" });
+      expect(onLink.shortUrl).toBe(`https://acme.link/${slug}`);
+      const onDefault = await json<Link>(await stack.api("GET", `/links/${slug}`), 200);
+      expect(onDefault).toMatchObject({ domain: DEFAULT_HOST, shortUrl: `https://${DEFAULT_HOST}/${slug}` });
+      // The default domain's own name means the default domain.
+      expect((await json<Link>(await stack.api("GET", `/links/${slug}?domain=SHO.test`), 200)).id).toBe(
+        onDefault.id,
+      );
+
+      const patched = await stack.api("PATCH", `/links/${slug}?domain=acme.de`, {
+        url: "https://de.example/v2",
+      });
+      expect((await json<Link>(patched, 200)).url).toBe("https://de.example/v2");
+      expect(await locationAt(stack, "acme.de", `/${slug}`)).toBe("302 https://de.example/v2");
+      expect(await locationAt(stack, "acme.link", `/${slug}`)).toBe("302 https://link.example/launch");
+
+      const other = unique("gone");
+      await json(await stack.api("POST", "/links", { url: "https://a.example/", slug: other }), 201);
+      await json(
+        await stack.api("POST", "/links", { url: "https://b.example/", slug: other, domain: "acme.link" }),
+        201,
+      );
+      expect((await stack.api("DELETE", `/links/${other}?domain=acme.link`)).status).toBe(204);
+      expect((await at(stack, "acme.link", `/${other}`)).headers.get("location")).toBe(
+        "https://acme.example/not-found",
+      );
+      expect(await locationAt(stack, DEFAULT_HOST, `/${other}`)).toBe("302 https://a.example/");
+    });
+
+    it("lists every domain's links, or one domain's with ?domain", async () => {
+      const all = await json<{ data: Link[] }>(await stack.api("GET", "/links?limit=100"), 200);
+      expect(
+        all.data
+          .filter((l) => l.slug === slug)
+          .map((l) => l.domain)
+          .sort(),
+      ).toEqual(["acme.de", "acme.link", DEFAULT_HOST]);
+      const one = await json<{ data: Link[] }>(
+        await stack.api("GET", "/links?limit=100&domain=acme.link"),
+        200,
+      );
+      expect(new Set(one.data.map((l) => l.domain))).toEqual(new Set(["acme.link"]));
+    });
+
+    it("answers 400 for a domain that is not configured or not a host, on every route that takes one", async () => {
+      const calls: Array<[string, string, unknown?]> = [
+        ["POST", "/links", { url: "https://a.example/", domain: "nope.example" }],
+        ["POST", "/links/bulk", [{ url: "https://a.example/", domain: "nope.example" }]],
+        ["PUT", "/links/external/ext-nope", { url: "https://a.example/", domain: "nope.example" }],
+        ["GET", `/links/${slug}?domain=nope.example`],
+        ["PATCH", `/links/${slug}?domain=nope.example`, { url: "https://a.example/" }],
+        ["DELETE", `/links/${slug}?domain=nope.example`],
+        ["GET", `/links/${slug}/stats?domain=nope.example`],
+        ["GET", "/stats?domain=nope.example"],
+        ["GET", "/links?domain=nope.example"],
+      ];
+      for (const [method, path, body] of calls) {
+        const res = await stack.api(method, path, body);
+        if (path === "/links/bulk") {
+          const result = await json<{ results: { status: number; error: { type: string } }[] }>(res, 200);
+          expect(result.results[0]).toMatchObject({
+            status: 400,
+            error: { type: `${PROBLEM_TYPE_BASE}unknown-domain` },
+          });
+        } else {
+          await problem(res, 400, "unknown-domain");
+        }
+      }
+      await problem(await stack.api("GET", `/links/${slug}?domain=a/b`), 400, "invalid-request");
+      await problem(
+        await stack.api("GET", `/links/${slug}?domain=${"x".repeat(64)}.example`),
+        400,
+        "invalid-request",
+      );
+    });
+
+    it("refuses targets on any short domain of this service (redirect loops)", async () => {
+      for (const url of [
+        "https://acme.de/x",
+        "https://ACME.link.:8080/x",
+        "https://xn--bcher-kva.example/",
+        "https://sho.test/x",
+      ]) {
+        const body = await problem(await stack.api("POST", "/links", { url }), 400, "invalid-request");
+        expect(body.errors?.[0]).toMatchObject({ path: "url" });
+      }
+    });
+
+    it("keeps an external id on its link's domain: another domain is a 409", async () => {
+      const put = (domain?: string) =>
+        stack.api("PUT", "/links/external/crm-7", {
+          url: "https://crm.example/7",
+          ...(domain ? { domain } : {}),
+        });
+      expect((await put("acme.link")).status).toBe(201);
+      expect((await put("acme.link")).status).toBe(200);
+      await problem(await put(), 409, "conflict");
+    });
+  });
+
+  describe("each domain's own redirects", () => {
+    it("sends an unknown slug to the domain's notFoundUrl, and `/` to its baseUrl (302, not a click)", async () => {
+      expect(await locationAt(stack, "acme.link", `/${unique("none")}`)).toBe(
+        "302 https://acme.example/not-found",
+      );
+      expect(await locationAt(stack, "acme.de", "/")).toBe("302 https://acme.example/de");
+      const head = await at(stack, "acme.de", "/", { method: "HEAD" });
+      expect(head.status).toBe(302);
+    });
+
+    it("answers the 404 problem where the domain has none", async () => {
+      await problem(await at(stack, "acme.de", `/${unique("none")}`), 404, "not-found");
+      await problem(await at(stack, "acme.link", "/"), 404, "not-found");
+      await problem(await at(stack, DEFAULT_HOST, "/"), 404, "not-found");
+    });
+  });
+
+  describe("owners on two domains", () => {
+    it("each owner sees and changes only its own links on every domain (404 for the other's)", async () => {
+      const slug = unique("own");
+      const mine = await json<Link>(
+        await as(alice.key, "POST", "/links", { url: "https://alice.example/", slug, domain: "acme.link" }),
+        201,
+      );
+      const theirs = await json<Link>(
+        await as(bob.key, "POST", "/links", { url: "https://bob.example/", slug }),
+        201,
+      );
+      for (const [me, other, domain] of [
+        [alice, theirs, ""],
+        [bob, mine, "?domain=acme.link"],
+      ] as const) {
+        await problem(await as(me.key, "GET", `/links/${slug}${domain}`), 404, "not-found");
+        await problem(
+          await as(me.key, "PATCH", `/links/${slug}${domain}`, { url: "https://x.example/" }),
+          404,
+          "not-found",
+        );
+        await problem(await as(me.key, "DELETE", `/links/${slug}${domain}`), 404, "not-found");
+        await problem(await as(me.key, "GET", `/links/${slug}/stats${domain}`), 404, "not-found");
+        const list = await json<{ data: Link[] }>(await as(me.key, "GET", "/links?limit=100"), 200);
+        expect(list.data.map((l) => l.id)).not.toContain(other.id);
+      }
+      // Bob cannot take Alice's slug on her domain: the slug is taken, whoever holds it.
+      await problem(
+        await as(bob.key, "POST", "/links", { url: "https://b.example/", slug, domain: "acme.link" }),
+        409,
+        "conflict",
+      );
+      expect(await locationAt(stack, "acme.link", `/${slug}`)).toBe("302 https://alice.example/");
+      expect(await locationAt(stack, DEFAULT_HOST, `/${slug}`)).toBe("302 https://bob.example/");
+    });
+
+    it("a domain restricted to some owners is a 403 for any other owner's key, on every route", async () => {
+      const slug = unique("de");
+      await json(
+        await as(alice.key, "POST", "/links", { url: "https://alice.example/de", slug, domain: "acme.de" }),
+        201,
+      );
+      const calls: Array<[string, string, unknown?]> = [
+        ["POST", "/links", { url: "https://b.example/", domain: "acme.de" }],
+        ["PUT", "/links/external/bob-1", { url: "https://b.example/", domain: "acme.de" }],
+        ["GET", `/links/${slug}?domain=acme.de`],
+        ["PATCH", `/links/${slug}?domain=acme.de`, { url: "https://b.example/" }],
+        ["DELETE", `/links/${slug}?domain=acme.de`],
+        ["GET", `/links/${slug}/stats?domain=acme.de`],
+        ["GET", "/links?domain=acme.de"],
+        ["GET", "/stats?domain=acme.de"],
+      ];
+      for (const [method, path, body] of calls) {
+        await problem(await as(bob.key, method, path, body), 403, "domain-not-allowed");
+      }
+      const { rows } = await stack.db.query(
+        "select count(*)::int as n from links where domain = 'acme.de' and owner_id = 'bob'",
+      );
+      expect(rows[0].n).toBe(0);
+      // Alice may, and so may the admin token.
+      expect((await as(alice.key, "GET", `/links/${slug}?domain=acme.de`)).status).toBe(200);
+      expect((await stack.api("GET", "/links?domain=acme.de")).status).toBe(200);
+    });
+  });
+
+  describe("clicks by domain", () => {
+    it("records the domain with each click; the summary filters by it and a link's stats take ?domain", async () => {
+      const carol = await newKey("carol");
+      const slug = unique("clicks");
+      const onLink = await json<Link>(
+        await as(carol.key, "POST", "/links", { url: "https://b.example/1", slug, domain: "acme.link" }),
+        201,
+      );
+      const onDefault = await json<Link>(
+        await as(carol.key, "POST", "/links", { url: "https://b.example/2", slug }),
+        201,
+      );
+      const click = (host: string, n: number) =>
+        Promise.all(
+          Array.from({ length: n }, () => at(stack, host, `/${slug}`, { headers: { "User-Agent": CHROME } })),
+        );
+      await click("acme.link", 3);
+      await click(DEFAULT_HOST, 2);
+      await eventually(async () => {
+        const { rows } = await stack.db.query(
+          "select domain, count(*)::int as n from click_events where link_id = any($1) group by domain order by domain",
+          [[onLink.id, onDefault.id]],
+        );
+        return rows.length === 2 && rows[0].n === 2 && rows[1].n === 3 ? rows : undefined;
+      }, 30_000);
+
+      type Summary = {
+        links: number;
+        clicks: { total: number };
+        topLinks: { domain: string; slug: string; clicks: number }[];
+      };
+      const summary = (query: string) =>
+        as(carol.key, "GET", `/stats${query}`).then((res) => json<Summary>(res, 200));
+      const all = await summary("");
+      expect(all.clicks.total).toBe(5);
+      expect(all.topLinks).toEqual([
+        { domain: "acme.link", slug, clicks: 3 },
+        { domain: DEFAULT_HOST, slug, clicks: 2 },
+      ]);
+      const link = await summary("?domain=acme.link");
+      expect(link).toMatchObject({
+        clicks: { total: 3 },
+        topLinks: [{ domain: "acme.link", slug, clicks: 3 }],
+      });
+      expect(all.links).toBe(2);
+      expect(link.links).toBe(1);
+      expect((await summary(`?domain=${DEFAULT_HOST}`)).clicks.total).toBe(2);
+
+      const stats = (query: string) =>
+        as(carol.key, "GET", `/links/${slug}/stats${query}`).then((res) =>
+          json<{ totals: { clicks: number }; domains: unknown }>(res, 200),
+        );
+      expect((await stats("?domain=acme.link")).totals.clicks).toBe(3);
+      expect((await stats("?domain=acme.link")).domains).toEqual([{ value: "acme.link", clicks: 3 }]);
+      expect((await stats("")).totals.clicks).toBe(2);
+    });
+  });
+
+  describe("removing a domain", () => {
+    it("is refused while it has live links, then its Host falls back to the default domain", async () => {
+      await json(
+        await stack.api("POST", "/domains", {
+          name: "brief.example",
+          notFoundUrl: "https://brief.example.org/",
+        }),
+        201,
+      );
+      const slug = unique("brief");
+      await json(
+        await stack.api("POST", "/links", { url: "https://b.example/brief", slug, domain: "brief.example" }),
+        201,
+      );
+      expect(await locationAt(stack, "brief.example", `/${slug}`)).toBe("302 https://b.example/brief");
+      await problem(await stack.api("DELETE", "/domains/brief.example"), 409, "conflict");
+      expect((await stack.api("DELETE", `/links/${slug}?domain=brief.example`)).status).toBe(204);
+      expect((await stack.api("DELETE", "/domains/BRIEF.example.")).status).toBe(204);
+      await problem(await stack.api("DELETE", "/domains/brief.example"), 404, "not-found");
+      // Served from this isolate's table at once: no notFoundUrl any more, the default domain's 404.
+      await problem(await at(stack, "brief.example", `/${slug}`), 404, "not-found");
+    });
+  });
+});
+
+describe("UNKNOWN_HOSTS=not-found", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      consumer: "recorder",
+      vars: { PUBLIC_BASE_URL: `https://${DEFAULT_HOST}`, UNKNOWN_HOSTS: "not-found" },
+    });
+    await json(await stack.api("POST", "/domains", { name: "acme.link" }), 201);
+  });
+  afterAll(() => stack?.close());
+
+  it("answers a Host that is no domain with the unknown-domain 404, the default and configured ones with their links", async () => {
+    const slug = unique("strict");
+    await json(await stack.api("POST", "/links", { url: "https://d.example/", slug }), 201);
+    await json(
+      await stack.api("POST", "/links", { url: "https://l.example/", slug, domain: "acme.link" }),
+      201,
+    );
+    expect(await locationAt(stack, DEFAULT_HOST, `/${slug}`)).toBe("302 https://d.example/");
+    expect(await locationAt(stack, "acme.link", `/${slug}`)).toBe("302 https://l.example/");
+    await problem(await at(stack, "other.example", `/${slug}`), 404, "unknown-domain");
+    await problem(await at(stack, "other.example", "/"), 404, "unknown-domain");
+    const head = await at(stack, "other.example", `/${slug}`, { method: "HEAD" });
+    expect(head.status).toBe(404);
+    // The API answers on any Host.
+    expect(
+      (
+        await at(stack, "other.example", "/api/v1/links", {
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).status,
+    ).toBe(200);
+  });
+});

@@ -1,0 +1,115 @@
+import type { Database } from "@shared/db/client";
+import { uniqueViolation } from "@shared/db/errors";
+import { type Domain, domains, links } from "@shared/db/schema";
+import { normalizeHost } from "@shared/domains/host";
+import { publishedTable, storedDomain } from "@shared/domains/table";
+import { parseTargetUrl, TARGET_URL_MESSAGES, type TargetUrlPolicy } from "@shared/links/target-url";
+import { badRequest, conflict, notFound } from "@shared/problem";
+import { and, asc, count, eq, isNull } from "drizzle-orm";
+import type { ApiDomain, CreateDomainInput } from "../schemas/domain";
+import type { DomainTable } from "./domain-table";
+
+/**
+ * The domain table's administration (admin token only, routes/domains.ts): Postgres first,
+ * then the whole table is published to KV for the edge, and this isolate serves it at once.
+ */
+export class DomainService {
+  constructor(
+    private readonly db: Database,
+    private readonly table: DomainTable,
+    private readonly settings: {
+      defaultHost: string | null;
+      /** Hosts a redirect target may not name besides the short domains: the request's, PUBLIC_BASE_URL's. */
+      ownHosts: readonly string[];
+      allowPrivate: boolean;
+    },
+  ) {}
+
+  list(): Promise<Domain[]> {
+    return this.db.select().from(domains).orderBy(asc(domains.name));
+  }
+
+  async add(input: CreateDomainInput): Promise<Domain> {
+    const name = normalizedName(input.name);
+    const policy = await this.targetPolicy(name);
+    const [row] = await this.db
+      .insert(domains)
+      .values({
+        name,
+        notFoundUrl:
+          input.notFoundUrl === undefined ? null : target(input.notFoundUrl, policy, "notFoundUrl"),
+        baseUrl: input.baseUrl === undefined ? null : target(input.baseUrl, policy, "baseUrl"),
+        allowedOwners: input.allowedOwners ?? null,
+      })
+      .returning()
+      .catch((err) => {
+        if (uniqueViolation(err) !== null) throw conflict(`the domain "${name}" is already configured`);
+        throw err;
+      });
+    await this.publish();
+    return row as Domain;
+  }
+
+  /**
+   * Removes a domain. Refused (409) while live links are on it: they would stop answering. The
+   * default domain's row may go at any time (its links stay; only its redirects and owner list go).
+   */
+  async remove(rawName: string): Promise<void> {
+    const name = normalizedName(rawName);
+    const domain = storedDomain(name, this.settings.defaultHost);
+    if (domain !== "") {
+      const [live] = await this.db
+        .select({ n: count() })
+        .from(links)
+        .where(and(eq(links.domain, domain), isNull(links.deletedAt)));
+      if (live && live.n > 0) {
+        throw conflict(`the domain "${name}" still has ${live.n} live links; delete them first`);
+      }
+    }
+    const removed = await this.db
+      .delete(domains)
+      .where(eq(domains.name, name))
+      .returning({ name: domains.name });
+    if (removed.length === 0) throw notFound(`no domain "${name}"`);
+    await this.publish();
+  }
+
+  /** Writes the whole table to KV (the edge reads it whole) and serves it in this isolate at once. */
+  private async publish(): Promise<void> {
+    await this.table.publish(publishedTable(await this.list()));
+  }
+
+  /** A domain's redirects may not point at this service: any short domain, the new one included. */
+  private async targetPolicy(newName: string): Promise<TargetUrlPolicy> {
+    const names = [...(await this.list()).map((d) => d.name), newName];
+    const hostnames = names.map((name) => normalizeHost(name).hostname ?? name);
+    return { ownHosts: [...this.settings.ownHosts, ...hostnames], allowPrivate: this.settings.allowPrivate };
+  }
+}
+
+/** The API shape of a domain row. */
+export function toApiDomain(row: Domain, defaultHost: string | null): ApiDomain {
+  return {
+    name: row.name,
+    isDefault: row.name === defaultHost,
+    notFoundUrl: row.notFoundUrl,
+    baseUrl: row.baseUrl,
+    allowedOwners: row.allowedOwners,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+function normalizedName(raw: string): string {
+  const { host } = normalizeHost(raw);
+  // The schemas have checked the name already; this is their normal form.
+  if (host === undefined)
+    throw badRequest("the domain is not valid", [{ path: "name", message: "not a host name" }]);
+  return host;
+}
+
+function target(raw: string, policy: TargetUrlPolicy, path: string): string {
+  const { href, problem } = parseTargetUrl(raw, policy);
+  if (problem)
+    throw badRequest(`${path} is not acceptable`, [{ path, message: TARGET_URL_MESSAGES[problem] }]);
+  return href;
+}
