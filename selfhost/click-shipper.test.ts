@@ -30,11 +30,12 @@ afterAll(async () => {
   await redisServer?.dispose();
 });
 
-/** Bodies in the broker's stream whose `n` belongs to `run`, in stream order. */
+/** Bodies in the broker's stream whose `n` belongs to `run`, in stream order (a batch entry holds one per line). */
 async function stored(run: string): Promise<number[]> {
   const entries = (await redis.xrange(`q:${QUEUE}`, "-", "+")) as Array<[string, string[]]>;
   return entries
-    .map(([, fields]) => JSON.parse(fields[fields.indexOf("body") + 1] as string))
+    .flatMap(([, fields]) => (fields[fields.indexOf("body") + 1] as string).split("\n"))
+    .map((body) => JSON.parse(body))
     .filter((b) => b.run === run)
     .map((b) => b.n);
 }

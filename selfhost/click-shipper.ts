@@ -9,8 +9,9 @@ import { bearer } from "./internal-auth";
  * `deliver` is the broker's `appendJson` in the runner's process, or `postToBroker(url)`
  * where the broker runs elsewhere (Compose).
  *
- * Group commit: the first click goes out at once, clicks read meanwhile go together when
- * that post returns, at most `maxBatch` per post. While the broker is down clicks are kept
+ * Group commit: the first click waits `lingerMs` for others, then they go out together, and
+ * clicks read meanwhile go together when that post returns, at most `maxBatch` per post (the
+ * broker stores each post as one stream entry). While the broker is down clicks are kept
  * in memory and retried with backoff; past `maxPendingBytes` new ones are dropped and
  * counted, so a long outage costs clicks, never redirects. Clicks held here die with this
  * process: a kill -9 of workerd loses none, a kill of the process running the shipper
@@ -47,6 +48,11 @@ export type ShipClicksOptions = {
   /** Stores the JSON bodies or throws; throws RefusedBatch when retrying cannot help. */
   deliver: (bodies: string[]) => Promise<void>;
   maxBatch?: number;
+  /**
+   * How long the first click read while idle waits for others to join its batch (default 50 ms):
+   * the broker stores a batch as one stream entry, so its cost is per batch, not per click.
+   */
+  lingerMs?: number;
   maxPendingBytes?: number;
   /** Where the shipper reports trouble (default: passthrough). */
   log?: (line: string) => void;
@@ -74,6 +80,7 @@ export function shipClicks(opts: ShipClicksOptions): ClickShipper {
 class LineShipper implements ClickShipper {
   readonly log: (line: string) => void;
   private readonly maxBatch: number;
+  private readonly lingerMs: number;
   private readonly maxPendingBytes: number;
   private readonly queue: string[] = [];
   private pendingBytes = 0;
@@ -88,6 +95,7 @@ class LineShipper implements ClickShipper {
 
   constructor(private readonly opts: ShipClicksOptions) {
     this.maxBatch = opts.maxBatch ?? 100;
+    this.lingerMs = opts.lingerMs ?? 50;
     this.maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
     this.log = opts.log ?? ((line: string) => opts.passthrough.write(`${line}\n`));
   }
@@ -163,12 +171,14 @@ class LineShipper implements ClickShipper {
     }
   }
 
-  /** Group commit: one post at a time, each taking every click queued meanwhile (up to maxBatch). */
+  /** Group commit: one post at a time, each taking every click queued meanwhile (up to maxBatch) or in its linger. */
   private async pump(): Promise<void> {
     if (this.sending) return;
     this.sending = true;
     let failures = 0;
     while (this.queue.length > 0 && !this.stopped) {
+      if (this.lingerMs > 0 && this.queue.length < this.maxBatch && !this.ended)
+        await this.retryPause(this.lingerMs);
       this.inFlight = this.queue.splice(0, this.maxBatch);
       const outcome = await this.deliver(this.inFlight);
       const batch = this.inFlight;

@@ -34,7 +34,10 @@ export type { QueueBrokerStats } from "./queue-broker/store";
 export type QueueBroker = ServiceHandle & {
   stats(): Promise<QueueBrokerStats>;
   replayDeadLetters(): Promise<number>;
-  /** Stores JSON message bodies without the HTTP round or its JSON check: click-shipper.ts checks each line. */
+  /**
+   * Stores JSON message bodies, one line each, as one stream entry, without the HTTP round or its
+   * JSON check: click-shipper.ts checks each line.
+   */
   appendJson(bodies: string[]): Promise<void>;
 };
 
@@ -93,9 +96,7 @@ export async function startQueueBroker(opts: {
     port: http.port,
     stats: () => store.stats(),
     replayDeadLetters: () => store.replayDeadLetters(),
-    appendJson: async (bodies) => {
-      await store.append(bodies.map((body) => ({ body, type: "json" })));
-    },
+    appendJson: (bodies) => store.appendBatch(bodies),
     close: () => {
       closing ??= close();
       return closing;

@@ -10,7 +10,7 @@
  *   const delivery = startDelivery({ store, queue: "clicks", consumerUrl, consumerToken, maxBatchSize: 100, visibilityTimeoutMs: 30_000, retryBaseDelayMs: 1000 });
  *   await delivery.stop(); // after the batch in flight
  */
-import type { Answer, Message, StreamStore } from "./store";
+import { type Answer, entryMessages, type Message, type StreamStore } from "./store";
 
 const MAX_BACKOFF_MS = 60_000;
 /** fetch failures that mean the request never reached the consumer. */
@@ -95,13 +95,7 @@ async function post(opts: DeliveryOptions, batch: Message[]): Promise<Outcome> {
     res = await fetch(opts.consumerUrl, {
       method: "POST",
       headers: { Authorization: `Bearer ${opts.consumerToken}`, "Content-Type": "application/json" },
-      body: JSON.stringify({
-        messages: batch.map(({ id, attempts, ts, ...m }) => ({
-          id,
-          body: parseBody(m),
-          attempts,
-          timestamp: ts,
-        })),
+      body: requestBody(batch, {
         backlog: { [opts.queue]: s.backlog + s.pending, [`${opts.queue}-dlq`]: s.deadLetters },
         lagSeconds: s.oldestAgeSeconds,
       }),
@@ -116,12 +110,23 @@ async function post(opts: DeliveryOptions, batch: Message[]): Promise<Outcome> {
   return answer as Answer;
 }
 
-/** The body as the consumer reads it: JSON parsed, text and base64 bytes as stored. */
-function parseBody(m: Pick<Message, "body" | "type">): unknown {
-  if (m.type !== "json") return m.body;
-  try {
-    return JSON.parse(m.body);
-  } catch {
-    return m.body;
+/**
+ * `{messages, backlog, lagSeconds}` for the consumer, written as text: a JSON body goes in as
+ * stored, neither parsed nor serialized again. That is safe because every way into the stream
+ * checks it (the HTTP routes parse it, the click shipper parses each line), and a replayed dead
+ * letter is copied as it was; text and base64 bytes go in as JSON strings.
+ */
+function requestBody(
+  batch: Message[],
+  state: { backlog: Record<string, number>; lagSeconds: number },
+): string {
+  const messages: string[] = [];
+  for (const m of batch) {
+    const json = m.type === "json" || m.type === "batch";
+    for (const { id, body } of entryMessages(m))
+      messages.push(
+        `{"id":${JSON.stringify(id)},"body":${json ? body : JSON.stringify(body)},"attempts":${m.attempts},"timestamp":${m.ts}}`,
+      );
   }
+  return `{"messages":[${messages.join(",")}],"backlog":${JSON.stringify(state.backlog)},"lagSeconds":${state.lagSeconds}}`;
 }
