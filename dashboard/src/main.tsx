@@ -129,4 +129,7 @@ function Header(props: { path?: string; who?: string; onSignOut?: () => void }) 
   );
 }
 
-render(<App />, document.getElementById("app") as HTMLElement);
+const root = document.getElementById("app") as HTMLElement;
+// The "Loading…" line the HTML shows until this script runs; render would keep it beside the app.
+root.replaceChildren();
+render(<App />, root);

@@ -54,8 +54,14 @@ export function LinkForm(props: {
       setSummary(null);
       props.onSaved(saved);
     } catch (err) {
-      if (err instanceof ApiProblem) showProblems(err.byField(), messageOf(err));
-      else if (err && typeof err === "object" && "problems" in err) {
+      if (err instanceof ApiProblem) {
+        const byField = err.byField();
+        const marked = Object.keys(byField).some((name) => fields.some((f) => f.name === name));
+        showProblems(
+          byField,
+          marked ? "Some fields need a change: see the messages below them." : messageOf(err),
+        );
+      } else if (err && typeof err === "object" && "problems" in err) {
         const problems = (err as { problems: Array<{ path: string; message: string }> }).problems;
         showProblems(
           Object.fromEntries(problems.map((p) => [p.path, [p.message]])),

@@ -1,0 +1,276 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, openTab, screenshot, type Tab } from "./browser/chromium";
+import {
+  createLink,
+  fillAndSubmitNew,
+  follow,
+  readShownQr,
+  seriesTotal,
+  signIn,
+  signOut,
+  TARGET_ORIGIN,
+  waitForClicks,
+} from "./browser/dashboard-flow";
+import { ADMIN_TOKEN, type Stack, startStack } from "./stack";
+
+/**
+ * The dashboard in a real headless Chromium against the stack `npm run dev` runs (the edge and aggregator
+ * bundles under workerd, Postgres, Redis): a person's whole round, a second owner, and the signed-out page.
+ */
+
+let stack: Stack;
+let origin: string;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let browser: Browser;
+const run = crypto.randomUUID().slice(0, 6);
+const SCOPES = ["links:read", "links:write", "stats:read"];
+
+async function keyFor(ownerId: string): Promise<string> {
+  const res = await stack.api("POST", "/keys", { name: `dashboard ${ownerId}`, scopes: SCOPES, ownerId });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { key: string }).key;
+}
+
+beforeAll(async () => {
+  [stack, chromium] = await Promise.all([startStack({ consumer: "aggregator" }), launchChromium()]);
+  browser = chromium.browser;
+  origin = (await stack.mf.ready).origin;
+}, 120_000);
+afterAll(async () => {
+  await chromium?.close();
+  await stack?.close();
+});
+
+describe("the dashboard in Chromium", () => {
+  let alice: string;
+  let tab: Tab;
+  const slug = `ui-${run}`;
+  let shortUrl = "";
+
+  beforeAll(async () => {
+    alice = await keyFor(`alice-${run}`);
+    tab = await openTab(browser, { name: "flow" });
+  });
+  afterAll(() => tab?.context.close());
+
+  it("refuses a wrong key, then signs in with a good one", async () => {
+    const { page, step } = tab;
+    await step("wrong key", async () => {
+      await page.goto(`${origin}/dashboard/`);
+      await page.getByLabel("API key or admin token").fill("not-a-key");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect.poll(() => page.getByRole("alert").textContent()).toContain("not valid");
+    });
+    await step("sign in", () => signIn(page, origin, alice));
+    await step("overview", () => page.getByRole("heading", { name: "Overview" }).waitFor());
+    await screenshot(page, "overview");
+  });
+
+  it("shows the API's validation errors beside the fields, then creates the link", async () => {
+    const { page, step } = tab;
+    await step("invalid", async () => {
+      await page.getByRole("link", { name: "New link", exact: true }).first().click();
+      await fillAndSubmitNew(page, { url: "ftp://example.com/file", slug: "no spaces" });
+      await expect.poll(() => page.getByLabel("Target URL").getAttribute("aria-invalid")).toBe("true");
+      expect(await page.getByLabel("Slug").getAttribute("aria-invalid")).toBe("true");
+      expect(await page.locator("#field-slug-error").textContent()).toContain("A-Z a-z 0-9");
+      expect(await page.locator("#field-url-error").textContent()).toMatch(/http/);
+      // Focus went to the first field in error, for keyboard and screen-reader users.
+      expect(await page.evaluate("document.activeElement?.id")).toBe("field-url");
+      await screenshot(page, "create-errors");
+    });
+    shortUrl = await step("valid", async () => {
+      await fillAndSubmitNew(page, { url: `${TARGET_ORIGIN}/landing`, slug, tags: "launch, ui" });
+      await page.getByRole("heading", { level: 1, name: slug }).waitFor();
+      return (await page.getByTestId("short-url").textContent()) ?? "";
+    });
+    expect(shortUrl).toBe(`${origin}/${slug}`);
+  });
+
+  it("shows a QR code that decodes to the short URL", async () => {
+    expect(await tab.step("qr", () => readShownQr(tab.page))).toBe(shortUrl);
+  });
+
+  it("counts a visit of the short URL and shows it in the stats chart", async () => {
+    const { page, step } = tab;
+    expect(await step("follow", () => follow(page, shortUrl))).toBe(`${TARGET_ORIGIN}/landing`);
+    await step("stats", async () => {
+      await waitForClicks(page, 1);
+      await page.getByText("Clicks per day as a table").click();
+      expect(await seriesTotal(page)).toBe(1);
+      expect(await page.locator(".chart canvas").count()).toBeGreaterThan(0);
+      expect(await page.locator(".stats .card", { hasText: "Humans" }).locator("dd").textContent()).toBe("1");
+      await screenshot(page, "link");
+    });
+  });
+
+  it("edits the link", async () => {
+    const { page, step } = tab;
+    await step("edit", async () => {
+      await page.getByRole("link", { name: "Edit" }).click();
+      await page.getByLabel("Target URL").fill(`${TARGET_ORIGIN}/edited`);
+      await page.getByLabel("Tags").fill("launch, edited");
+      await page.getByRole("button", { name: "Save changes" }).click();
+      await page.getByRole("heading", { level: 1, name: slug }).waitFor();
+      await expect.poll(() => page.locator("dd.target").textContent()).toBe(`${TARGET_ORIGIN}/edited`);
+    });
+    expect(await follow(page, shortUrl)).toBe(`${TARGET_ORIGIN}/edited`);
+  });
+
+  it("imports a CSV of three rows, one of them bad, with a result per row", async () => {
+    const { page, step } = tab;
+    await step("import", async () => {
+      await page.getByRole("link", { name: "Import" }).click();
+      const csv = [
+        "url,slug,tags",
+        `${TARGET_ORIGIN}/one,csv1-${run},imported|csv`,
+        "not a url,csv-bad-" + run + ",",
+        `${TARGET_ORIGIN}/three,csv3-${run},imported`,
+      ].join("\n");
+      await page
+        .getByLabel("CSV file")
+        .setInputFiles({ name: "links.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+      await page.getByRole("button", { name: "Import" }).click();
+      await expect.poll(() => page.getByRole("status").textContent()).toBe("2 created, 1 failed");
+      const rows = await page.getByTestId("import-results").locator("tbody tr").allTextContents();
+      expect(rows).toHaveLength(3);
+      expect(rows[0]).toContain(`Created csv1-${run}`);
+      expect(rows[1]).toMatch(/^3Failed: url: /);
+      expect(rows[2]).toContain(`Created csv3-${run}`);
+      await screenshot(page, "import");
+    });
+    const listed = await stack.api("GET", `/links?owner=alice-${run}&tag=imported`);
+    expect(((await listed.json()) as { data: unknown[] }).data).toHaveLength(2);
+  });
+
+  it("lists, searches and sorts the owner's links", async () => {
+    const { page, step } = tab;
+    await step("list", async () => {
+      await page.getByRole("link", { name: "Links", exact: true }).click();
+      await expect.poll(() => page.locator("table.links tbody tr").count()).toBe(3);
+      await page.getByLabel("Search").fill("csv3");
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect.poll(() => page.locator("table.links tbody tr").count()).toBe(1);
+      await page.getByLabel("Search").fill("");
+      await page.getByRole("button", { name: "Apply" }).click();
+      await page.getByLabel("Sort").selectOption("clicks");
+      await expect
+        .poll(() => page.locator("table.links tbody tr").first().locator("td").first().textContent())
+        .toBe(slug);
+      await screenshot(page, "links");
+    });
+  });
+
+  it("deletes the link after a confirmation", async () => {
+    const { page, step } = tab;
+    await step("delete", async () => {
+      await page.getByRole("link", { name: slug, exact: true }).click();
+      await page.getByRole("button", { name: "Delete" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.waitFor();
+      await dialog.getByRole("button", { name: "Delete the link" }).click();
+      await page.getByRole("heading", { name: "Links" }).waitFor();
+      await expect.poll(() => page.locator("table.links tbody tr").count()).toBe(2);
+    });
+    expect((await stack.fetch(`/${slug}`)).status).toBe(404);
+  });
+
+  it("a second owner's key sees none of the first owner's links", async () => {
+    const bob = await keyFor(`bob-${run}`);
+    const other = await openTab(browser, { name: "second-owner" });
+    try {
+      await other.step("bob", async () => {
+        const { page } = other;
+        await signIn(page, origin, bob);
+        await page.getByRole("link", { name: "Links", exact: true }).click();
+        await page.getByText("No links yet.").waitFor();
+        await page.getByLabel("Search").fill(run);
+        await page.getByRole("button", { name: "Apply" }).click();
+        await page.getByText("No links match these filters.").waitFor();
+        // Alice's link, asked for by name (a change of the hash keeps the page and its key).
+        await page.goto(`${origin}/dashboard/#/links/csv1-${run}`);
+        await expect
+          .poll(() => page.getByRole("alert").textContent())
+          .toContain(`no link with slug "csv1-${run}"`);
+      });
+    } finally {
+      await other.context.close();
+    }
+  });
+
+  it("the admin token sees every owner's links, with the owner shown and filterable", async () => {
+    const admin = await openTab(browser, { name: "admin" });
+    try {
+      await admin.step("admin", async () => {
+        const { page } = admin;
+        await signIn(page, origin, ADMIN_TOKEN);
+        await page.getByRole("link", { name: "Links", exact: true }).click();
+        await page.getByRole("columnheader", { name: "Owner" }).waitFor();
+        await page.getByLabel("Owner").fill(`alice-${run}`);
+        await page.getByRole("button", { name: "Apply" }).click();
+        await expect.poll(() => page.locator("table.links tbody tr").count()).toBe(2);
+        const owners = await page.locator("table.links tbody tr td:nth-child(4)").allTextContents();
+        expect(owners).toEqual([`alice-${run}`, `alice-${run}`]);
+        await screenshot(page, "admin-links");
+      });
+    } finally {
+      await admin.context.close();
+    }
+  });
+
+  it("works by keyboard alone at a phone's width (390 px), without sideways scrolling", async () => {
+    const phone = await openTab(browser, { name: "phone", width: 390 });
+    try {
+      await phone.step("phone", async () => {
+        const { page } = phone;
+        await page.goto(`${origin}/dashboard/`);
+        // Keyboard only: Tab to the key field, type, Enter.
+        for (let i = 0; i < 5 && (await page.evaluate("document.activeElement?.id")) !== "secret"; i++) {
+          await page.keyboard.press("Tab");
+        }
+        expect(await page.evaluate("document.activeElement?.id")).toBe("secret");
+        await page.keyboard.type(alice);
+        await page.keyboard.press("Enter");
+        await page.getByRole("heading", { name: "Overview" }).waitFor();
+        await page.goto(`${origin}/dashboard/#/links/csv1-${run}`);
+        await page.getByRole("heading", { level: 1, name: `csv1-${run}` }).waitFor();
+        await page.getByRole("img", { name: /QR code/ }).waitFor();
+        await page.locator(".stats .card").first().waitFor();
+        expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+        await screenshot(page, "phone-link");
+        await page.goto(`${origin}/dashboard/#/links`);
+        await page.locator("table.links").waitFor();
+        expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+      });
+    } finally {
+      await phone.context.close();
+    }
+  });
+
+  it("signs out: the key is nowhere in the page, and the page can no longer use it", async () => {
+    const { page, step } = tab;
+    await step("sign out", () => signOut(page));
+    // In the page (a string: tests are type-checked without the DOM's types).
+    const state = (await page.evaluate(`(async () => ({
+      local: localStorage.length,
+      session: sessionStorage.length,
+      cookie: document.cookie,
+      html: document.documentElement.outerHTML,
+      me: (await fetch("/api/v1/me")).status,
+    }))()`)) as { local: number; session: number; cookie: string; html: string; me: number };
+    expect(state).toMatchObject({ local: 0, session: 0, cookie: "", me: 401 });
+    expect(state.html).not.toContain(alice);
+    expect((await page.context().cookies()).length).toBe(0);
+    await page.goto(`${origin}/dashboard/#/links`);
+    await page.getByLabel("API key or admin token").waitFor();
+    expect(await page.getByRole("table").count()).toBe(0);
+    // Signing out forgets the key; it does not revoke it.
+    const me = await stack.api("GET", "/me", undefined, { Authorization: `Bearer ${alice}` });
+    expect(me.status).toBe(200);
+  });
+
+  it("the pages raised no console error and broke no CSP rule", () => {
+    expect(tab.problems).toEqual([]);
+  });
+});
