@@ -219,6 +219,66 @@ describe("the dashboard in Chromium", () => {
     }
   });
 
+  it("sets rules, UTM, a preview, query forwarding and a password, with errors beside the right field", async () => {
+    const form = await openTab(browser, { name: "link-options" });
+    const optSlug = `opts-${run}`;
+    try {
+      await form.step("options", async () => {
+        const { page } = form;
+        await signIn(page, origin, ADMIN_TOKEN);
+        await page.getByRole("link", { name: "New link", exact: true }).first().click();
+        await page.getByLabel("Target URL").fill(`${TARGET_ORIGIN}/base`);
+        await page.getByLabel("Slug").fill(optSlug);
+        // Caught in the page: JSON that does not parse.
+        await page.getByLabel("Rules (JSON)").fill("[{");
+        await page.getByRole("button", { name: "Create link" }).click();
+        await expect.poll(() => page.locator("#field-rules-error").textContent()).toBe("is not valid JSON");
+        // Caught by the API, at rules.0.url: shown beside Rules, naming the rule's key.
+        await page
+          .getByLabel("Rules (JSON)")
+          .fill('[{"when": {"device": ["ios"]}, "url": "ftp://x.example/"}]');
+        await page.getByRole("button", { name: "Create link" }).click();
+        await expect.poll(() => page.locator("#field-rules-error").textContent()).toMatch(/^0\.url: /);
+        await page
+          .getByLabel("Rules (JSON)")
+          .fill(`[{"id": "ios", "when": {"device": ["ios"]}, "url": "${TARGET_ORIGIN}/ios"}]`);
+        await page.getByLabel("utm_source").fill("newsletter");
+        await page.getByLabel("Preview title").fill("Launch");
+        await page.getByLabel("Forward the query string").selectOption("true");
+        await page.getByLabel("Password").fill("open sesame");
+        await page.getByRole("button", { name: "Create link" }).click();
+        await page.getByRole("heading", { level: 1, name: optSlug }).waitFor();
+        expect(await page.locator(".details").textContent()).toContain("utm_source=newsletter");
+      });
+      const link = (await (await stack.api("GET", `/links/${optSlug}`)).json()) as Record<string, unknown>;
+      expect(link).toMatchObject({
+        rules: [{ id: "ios", when: { device: ["ios"] }, url: `${TARGET_ORIGIN}/ios` }],
+        utm: { source: "newsletter" },
+        preview: { title: "Launch" },
+        forwardQuery: true,
+        passwordProtected: true,
+      });
+      await form.step("clear", async () => {
+        const { page } = form;
+        await page.getByRole("link", { name: "Edit" }).click();
+        await page.getByLabel("utm_source").fill("");
+        await page.getByLabel("Rules (JSON)").fill("");
+        await page.getByRole("button", { name: "Save changes" }).click();
+        await page.getByRole("heading", { level: 1, name: optSlug }).waitFor();
+      });
+      const edited = (await (await stack.api("GET", `/links/${optSlug}`)).json()) as Record<string, unknown>;
+      // Emptied fields are cleared; the password, left empty, is kept.
+      expect(edited).toMatchObject({
+        rules: [],
+        utm: null,
+        preview: { title: "Launch" },
+        passwordProtected: true,
+      });
+    } finally {
+      await form.context.close();
+    }
+  });
+
   it("works by keyboard alone at a phone's width (390 px), without sideways scrolling", async () => {
     const phone = await openTab(browser, { name: "phone", width: 390 });
     try {

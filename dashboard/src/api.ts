@@ -16,16 +16,6 @@ export class ApiProblem extends Error {
   ) {
     super(detail ?? title);
   }
-
-  /** Field problems by top-level field (`tags.2` → `tags`), for showing beside each field. */
-  byField(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    for (const e of this.errors) {
-      const field = e.path.split(".")[0] ?? e.path;
-      out[field] = [...(out[field] ?? []), e.message];
-    }
-    return out;
-  }
 }
 
 export type Me = { ownerId: string; scopes: string[]; admin: boolean };
@@ -43,6 +33,11 @@ export type Link = {
   ownerId: string;
   createdAt: string;
   updatedAt: string;
+  rules?: Array<{ id: string; when: Record<string, unknown>; url: string; statusCode?: number }>;
+  passwordProtected?: boolean;
+  preview?: { title?: string; description?: string; image?: string } | null;
+  forwardQuery?: boolean | null;
+  utm?: Record<string, string> | null;
   clicks?: number;
   [field: string]: unknown;
 };

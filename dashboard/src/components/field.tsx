@@ -1,15 +1,21 @@
 import type { FieldSpec, FormValues } from "../link-fields";
 
+/** The element id of a field's input (`preview.title` → `field-preview-title`). */
+export const fieldId = (name: string) => `field-${name.replace(/\W/g, "-")}`;
+
 /** One labelled input of a link form, with its help and the API's errors tied to it for screen readers. */
 export function Field(props: {
   spec: FieldSpec;
+  /** The help line, when it differs from the spec's (editing). */
+  help?: string;
   values: FormValues;
   errors?: string[];
   onChange: (name: string, value: string | boolean) => void;
 }) {
   const { spec, values, errors, onChange } = props;
-  const id = `field-${spec.name}`;
-  const describedBy = [spec.help ? `${id}-help` : "", errors?.length ? `${id}-error` : ""]
+  const help = props.help ?? spec.help;
+  const id = fieldId(spec.name);
+  const describedBy = [help ? `${id}-help` : "", errors?.length ? `${id}-error` : ""]
     .filter(Boolean)
     .join(" ");
   const common = {
@@ -72,9 +78,9 @@ export function Field(props: {
         {spec.required ? <span aria-hidden="true"> *</span> : null}
       </label>
       {input}
-      {spec.help ? (
+      {help ? (
         <p class="help" id={`${id}-help`}>
-          {spec.help}
+          {help}
         </p>
       ) : null}
       {errors?.length ? (

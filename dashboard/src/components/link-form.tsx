@@ -1,7 +1,8 @@
+import { Fragment } from "preact";
 import { useRef, useState } from "preact/hooks";
 import { type Api, ApiProblem, type Link, messageOf } from "../api";
-import { type FieldSpec, initialValues, LINK_FIELDS, toBody } from "../link-fields";
-import { Field } from "./field";
+import { type FieldSpec, fieldOf, initialValues, LINK_FIELDS, toBody } from "../link-fields";
+import { Field, fieldId } from "./field";
 
 /**
  * Create or edit a link with every field the API has (link-fields.ts). The API validates; its field
@@ -21,26 +22,28 @@ export function LinkForm(props: {
   const [busy, setBusy] = useState(false);
   const form = useRef<HTMLFormElement>(null);
 
-  const showProblems = (byField: Record<string, string[]>, message: string) => {
-    const known = Object.fromEntries(
-      Object.entries(byField).filter(([name]) => fields.some((f) => f.name === name)),
-    );
-    const other = Object.entries(byField).filter(([name]) => !(name in known));
+  /** Each problem beside the field its path names; the rest (and `message`) in the summary above the form. */
+  const showProblems = (problems: Array<{ path: string; message: string }>, message: string) => {
+    const known: Record<string, string[]> = {};
+    const other: string[] = [];
+    for (const p of problems) {
+      const field = fieldOf(fields, p.path);
+      if (field)
+        known[field] = [
+          ...(known[field] ?? []),
+          p.path === field ? p.message : `${p.path.slice(field.length + 1)}: ${p.message}`,
+        ];
+      else other.push(p.path === "(body)" ? p.message : `${p.path}: ${p.message}`);
+    }
     setErrors(known);
+    const marked = Object.keys(known).length > 0;
     setSummary(
-      [
-        message,
-        ...other.map(([name, messages]) => `${name === "(body)" ? "" : `${name}: `}${messages.join("; ")}`),
-      ]
-        .filter(Boolean)
-        .join(" — "),
+      [marked ? "Some fields need a change: see the messages below them." : message, ...other].join(" — "),
     );
     requestAnimationFrame(() => {
       const first = fields.find((f) => known[f.name]);
-      (first
-        ? form.current?.querySelector<HTMLElement>(`#field-${first.name}`)
-        : form.current?.querySelector<HTMLElement>(".form-summary")
-      )?.focus();
+      const target = first ? `#${fieldId(first.name)}` : ".form-summary";
+      form.current?.querySelector<HTMLElement>(target)?.focus();
     });
   };
 
@@ -54,20 +57,10 @@ export function LinkForm(props: {
       setSummary(null);
       props.onSaved(saved);
     } catch (err) {
-      if (err instanceof ApiProblem) {
-        const byField = err.byField();
-        const marked = Object.keys(byField).some((name) => fields.some((f) => f.name === name));
-        showProblems(
-          byField,
-          marked ? "Some fields need a change: see the messages below them." : messageOf(err),
-        );
-      } else if (err && typeof err === "object" && "problems" in err) {
-        const problems = (err as { problems: Array<{ path: string; message: string }> }).problems;
-        showProblems(
-          Object.fromEntries(problems.map((p) => [p.path, [p.message]])),
-          "Some fields are not valid",
-        );
-      } else showProblems({}, messageOf(err));
+      if (err instanceof ApiProblem) showProblems(err.errors, messageOf(err));
+      else if (err && typeof err === "object" && "problems" in err) {
+        showProblems((err as { problems: Array<{ path: string; message: string }> }).problems, "");
+      } else showProblems([], messageOf(err));
     } finally {
       setBusy(false);
     }
@@ -81,13 +74,16 @@ export function LinkForm(props: {
         </div>
       ) : null}
       {fields.map((spec) => (
-        <Field
-          key={spec.name}
-          spec={spec}
-          values={values}
-          errors={errors[spec.name]}
-          onChange={(name, value) => setValues((v) => ({ ...v, [name]: value }))}
-        />
+        <Fragment key={spec.name}>
+          {spec.section ? <h2 class="form-section">{spec.section}</h2> : null}
+          <Field
+            spec={spec}
+            help={mode === "edit" ? (spec.editHelp ?? spec.help) : spec.help}
+            values={values}
+            errors={errors[spec.name]}
+            onChange={(name, value) => setValues((v) => ({ ...v, [name]: value }))}
+          />
+        </Fragment>
       ))}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>

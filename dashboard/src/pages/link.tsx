@@ -108,6 +108,49 @@ export function LinkView(props: { api: Api; me: Me; slug: string; editing: boole
               ))
             : "none"}
         </dd>
+        <dt>Password</dt>
+        <dd>{link.passwordProtected ? "required" : "none"}</dd>
+        <dt>Query forwarding</dt>
+        <dd>
+          {link.forwardQuery === true
+            ? "on"
+            : link.forwardQuery === false
+              ? "off"
+              : "as the service is set up"}
+        </dd>
+        {link.utm && Object.keys(link.utm).length ? (
+          <>
+            <dt>UTM</dt>
+            <dd>
+              {Object.entries(link.utm)
+                .map(([k, v]) => `utm_${k}=${v}`)
+                .join(" & ")}
+            </dd>
+          </>
+        ) : null}
+        {link.preview ? (
+          <>
+            <dt>Preview</dt>
+            <dd>
+              {[link.preview.title, link.preview.description, link.preview.image].filter(Boolean).join(" — ")}
+            </dd>
+          </>
+        ) : null}
+        {link.rules?.length ? (
+          <>
+            <dt>Rules</dt>
+            <dd>
+              <ol class="rules">
+                {link.rules.map((rule) => (
+                  <li key={rule.id}>
+                    <code>{JSON.stringify(rule.when)}</code> → {rule.url}
+                    {rule.statusCode ? ` (${rule.statusCode})` : ""}
+                  </li>
+                ))}
+              </ol>
+            </dd>
+          </>
+        ) : null}
         {link.externalId ? (
           <>
             <dt>External id</dt>
