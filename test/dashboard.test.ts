@@ -2,7 +2,6 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, openTab, screenshot, type Tab } from "./browser/chromium";
 import {
-  createLink,
   fillAndSubmitNew,
   follow,
   readShownQr,
@@ -125,7 +124,7 @@ describe("the dashboard in Chromium", () => {
       const csv = [
         "url,slug,tags",
         `${TARGET_ORIGIN}/one,csv1-${run},imported|csv`,
-        "not a url,csv-bad-" + run + ",",
+        `not a url,csv-bad-${run},`,
         `${TARGET_ORIGIN}/three,csv3-${run},imported`,
       ].join("\n");
       await page

@@ -33,8 +33,8 @@ async function keyFor(ownerId: string): Promise<string> {
 
 async function clicksFor(linkId: number, count: number) {
   await stack.db.query(
-    `insert into click_rollups (link_id, hour, is_bot, country, referrer_host, device, browser, os, count)
-     values ($1, date_trunc('hour', now()), false, '', '', 'desktop', 'Chrome', 'Linux', $2)`,
+    `insert into click_rollups (link_id, hour, is_bot, country, referrer_host, device, browser, os, rule, count)
+     values ($1, date_trunc('hour', now()), false, '', '', 'desktop', 'Chrome', 'Linux', '', $2)`,
     [linkId, count],
   );
 }
