@@ -94,7 +94,7 @@ export function accountingSection(
   const n = run.answered;
   const basePer302 = (baseline.cpu * 1e6) / baseline.redirects;
   const c = run.cpu;
-  const pipeline = c.pipeline + c.postgres;
+  const pipeline = c.runner + c.aggregator + c.redis + c.postgres;
   const system = c.edge + pipeline;
   const times = (seconds: number) => (basePer302 > 0 ? (us(seconds, n) / basePer302).toFixed(2) : "");
   const line = (name: string, seconds: number, vsBaseline = true) => [
@@ -105,7 +105,9 @@ export function accountingSection(
   ];
   const rows = [
     line(GROUP_NAMES.edge, c.edge),
-    line(GROUP_NAMES.pipeline, c.pipeline),
+    line(GROUP_NAMES.runner, c.runner),
+    line(GROUP_NAMES.aggregator, c.aggregator),
+    line(GROUP_NAMES.redis, c.redis),
     line(GROUP_NAMES.postgres, c.postgres),
     line("**click pipeline with Postgres** (after the edge's write until the row is committed)", pipeline),
     line("**whole system** (edge + pipeline + Postgres)", system),

@@ -12,14 +12,17 @@ import { postmasterPid } from "../selfhost/services/postmaster-watch";
 const TICKS_PER_SECOND = 100;
 
 /** The groups, in the order the bench prints them. */
-export const GROUPS = ["edge", "nginx", "pipeline", "postgres", "load"] as const;
+export const GROUPS = ["edge", "nginx", "runner", "aggregator", "redis", "postgres", "load"] as const;
 export type Group = (typeof GROUPS)[number];
 export type GroupSeconds = Record<Group, number>;
 
 export const GROUP_NAMES: Record<Group, string> = {
   edge: "edge replicas (workerd)",
   nginx: "nginx",
-  pipeline: "click pipeline without Postgres (runner process: shippers, broker, proxies; aggregator; Redis)",
+  runner:
+    "runner process: click shippers, queue broker, WebSocket proxy, Redis REST gateway (and the KV service)",
+  aggregator: "aggregator (workerd)",
+  redis: "Redis",
   postgres: "Postgres",
   load: "load generator",
 };
@@ -68,9 +71,9 @@ function treeSeconds(table: Map<number, Proc>, roots: number[]): number {
 /**
  * CPU seconds used so far by each group. The cluster's Node services (click shippers,
  * queue broker, WebSocket proxy, Redis REST gateway, KV service) run in this process, so
- * its own time is the pipeline's (the KV service is idle while a hot link is redirected:
- * the replicas cache the record); the load generators are its children, run one at a time
- * and reaped when done, so its cutime is theirs.
+ * its own time is the runner's, part of the click pipeline (the KV service is idle while a
+ * hot link is redirected: the replicas cache the record); the load generators are its
+ * children, run one at a time and reaped when done, so its cutime is theirs.
  */
 export function groupSeconds(cluster: Cluster): GroupSeconds {
   const table = processTable();
@@ -80,7 +83,9 @@ export function groupSeconds(cluster: Cluster): GroupSeconds {
   return {
     edge: treeSeconds(table, pids(cluster.replicas.map((r) => r.pid))),
     nginx: treeSeconds(table, pids([cluster.nginx.pid])),
-    pipeline: self.own + treeSeconds(table, pids([cluster.aggregator.pid, cluster.redis.pid])),
+    runner: self.own,
+    aggregator: treeSeconds(table, pids([cluster.aggregator.pid])),
+    redis: treeSeconds(table, pids([cluster.redis.pid])),
     postgres: postmaster === null ? 0 : treeSeconds(table, [postmaster]),
     load: self.children,
   };

@@ -7,7 +7,7 @@
  * writes docs/benchmarks.md.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -29,7 +29,10 @@ import {
   unknownSlugUrl,
 } from "./unknown-slugs";
 
-/** BENCH_QUICK=1: only the baseline and one replica (real link and never-seen slugs), nothing written. */
+/**
+ * BENCH_QUICK=1: only the baseline, one replica (real link and never-seen slugs) and the CPU
+ * accounting (e); of the docs, only the CPU section is written.
+ */
 const QUICK = process.env.BENCH_QUICK === "1";
 /** Redirects of the accounted run (e): a fixed count, so that every answer is counted. */
 const ACCOUNTED_REQUESTS = Number(process.env.BENCH_ACCOUNTED_REQUESTS ?? 40_000);
@@ -107,7 +110,8 @@ try {
   console.log(`\n${accounting.console}\n`);
 
   if (!base2k || !one2k) {
-    // A quick look while changing the hot path: (a) and (b) only, docs left as they are.
+    // A quick look while changing the hot path or the pipeline: (a), (b) and (e); only (e) is written.
+    writeSection("cpu-per-redirect", cpuSection(accounted.answered, accounting.markdown));
     console.log(`\none replica: ${one.rps} req/s = ${ratio(one, base)}× the baseline (${base.rps} req/s)`);
     console.log(
       `never-seen slugs: ${oneUnknown.row.rps} req/s = ${ratio(oneUnknown.row, one)}× its redirects; replica CPU ${oneUnknown.edgeCpu.toFixed(2)} s for ${oneUnknown.row.notFound} 404s, ${oneRun.edgeCpu.toFixed(2)} s for ${one.redirects} redirects; ${oneUnknown.postgresConnections} Postgres connections`,
@@ -149,7 +153,7 @@ try {
     );
     console.log(`${unknown.tables}\n`);
     writeSection("unknown-slugs", unknown.markdown);
-    writeSection("cpu-per-redirect", cpuSection(accounted.row, accounting.markdown));
+    writeSection("cpu-per-redirect", cpuSection(accounted.answered, accounting.markdown));
   }
 } finally {
   await baseline.stop();
@@ -193,14 +197,15 @@ async function storedClicks(databaseUrl: string, slug: string, expected: number)
   }
 }
 
-function cpuSection(run: Row, tableAndSummary: string): string {
+function cpuSection(redirects: number, tableAndSummary: string): string {
   return `## CPU per redirect, whole system (${new Date().toISOString().slice(0, 10)})
 
-Row (e): ${run.redirects} redirects of one link through nginx to three replicas (autocannon, ${CONNECTIONS} connections,
+Row (e): ${redirects} redirects of one link through nginx to three replicas (autocannon, ${CONNECTIONS} connections,
 all cores shared), then the wait until the last click is committed; each group's CPU time (user + system) is read
 from \`/proc\` before the first request and after the last click (\`bench/cpu-groups.ts\`), exited Postgres backends
 included (their postmaster's cutime). Postgres runs at its stock durability (fsync, synchronous_commit and
-full_page_writes on). The baseline is the constant-302 workerd of row (a), pinned, its own CPU per 302 answered; ${machine()}.
+full_page_writes on). The baseline is the constant-302 workerd of row (a), pinned, its own CPU per 302 answered; ${machine()},
+load average ${(loadavg()[0] ?? 0).toFixed(1)} at the end.
 
 ${tableAndSummary}`;
 }
