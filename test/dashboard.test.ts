@@ -221,6 +221,9 @@ describe("the dashboard in Chromium", () => {
   it("sets rules, UTM, a preview, query forwarding and a password, with errors beside the right field", async () => {
     const form = await openTab(browser, { name: "link-options" });
     const optSlug = `opts-${run}`;
+    // On a second short domain (#16): every request of the link page must name it.
+    const domain = `go-${run}.example`;
+    expect((await stack.api("POST", "/domains", { name: domain })).status).toBe(201);
     try {
       await form.step("options", async () => {
         const { page } = form;
@@ -228,6 +231,7 @@ describe("the dashboard in Chromium", () => {
         await page.getByRole("link", { name: "New link", exact: true }).first().click();
         await page.getByLabel("Target URL").fill(`${TARGET_ORIGIN}/base`);
         await page.getByLabel("Slug").fill(optSlug);
+        await page.getByLabel("Short domain").fill(domain);
         // Caught in the page: JSON that does not parse.
         await page.getByLabel("Rules (JSON)").fill("[{");
         await page.getByRole("button", { name: "Create link" }).click();
@@ -248,9 +252,14 @@ describe("the dashboard in Chromium", () => {
         await page.getByRole("button", { name: "Create link" }).click();
         await page.getByRole("heading", { level: 1, name: optSlug }).waitFor();
         expect(await page.locator(".details").textContent()).toContain("utm_source=newsletter");
+        const shortUrl = await page.getByTestId("short-url").textContent();
+        expect(shortUrl).toContain(`//${domain}`);
+        expect(await readShownQr(page)).toBe(shortUrl);
       });
-      const link = (await (await stack.api("GET", `/links/${optSlug}`)).json()) as Record<string, unknown>;
+      const get = () => stack.api("GET", `/links/${optSlug}?domain=${domain}`);
+      const link = (await (await get()).json()) as Record<string, unknown>;
       expect(link).toMatchObject({
+        domain,
         rules: [{ id: "ios", when: { device: ["ios"] }, url: `${TARGET_ORIGIN}/ios` }],
         utm: { source: "newsletter" },
         preview: { title: "Launch" },
@@ -265,7 +274,7 @@ describe("the dashboard in Chromium", () => {
         await page.getByRole("button", { name: "Save changes" }).click();
         await page.getByRole("heading", { level: 1, name: optSlug }).waitFor();
       });
-      const edited = (await (await stack.api("GET", `/links/${optSlug}`)).json()) as Record<string, unknown>;
+      const edited = (await (await get()).json()) as Record<string, unknown>;
       // Emptied fields are cleared; the password, left empty, is kept.
       expect(edited).toMatchObject({
         rules: [],

@@ -148,6 +148,7 @@ describe("GET /api/v1/me", () => {
       ownerId: `alice-${run}`,
       scopes: ALL,
       admin: false,
+      defaultDomain: new URL(stack.origin).host,
     });
     expect(await ok(await stack.api("GET", "/me"))).toMatchObject({ ownerId: "admin", admin: true });
     expect((await stack.fetch("/api/v1/me")).status).toBe(401);

@@ -18,10 +18,18 @@ export class ApiProblem extends Error {
   }
 }
 
-export type Me = { ownerId: string; scopes: string[]; admin: boolean };
+export type Me = { ownerId: string; scopes: string[]; admin: boolean; defaultDomain?: string };
+
+/** The default domain's name as the API writes it in links: routes to its links leave the domain out. */
+let defaultDomain: string | undefined;
+export const setDefaultDomain = (name: string | undefined) => {
+  defaultDomain = name;
+};
 
 export type Link = {
   id: number;
+  /** The short domain (#16); empty when the deployment names none. */
+  domain?: string;
   slug: string;
   shortUrl: string;
   url: string;
@@ -56,7 +64,7 @@ export type LinkStats = {
 export type ServiceStats = {
   links: number;
   clicks: { total: number; humans: number; bots: number; last24h: number };
-  topLinks: Array<{ slug: string; clicks: number }>;
+  topLinks: Array<{ slug: string; clicks: number; domain?: string }>;
 };
 export type BulkResult = {
   created: number;
@@ -109,15 +117,31 @@ export class Api {
 
   me = () => this.json<Me>("GET", "/me");
   list = (query: URLSearchParams) => this.json<LinkPage>("GET", `/links?${query}`);
-  get = (slug: string) => this.json<Link>("GET", `/links/${encodeURIComponent(slug)}`);
+  get = (slug: string, domain?: string) => this.json<Link>("GET", linkPath(slug, domain));
   create = (body: Record<string, unknown>) => this.json<Link>("POST", "/links", body);
-  update = (slug: string, body: Record<string, unknown>) =>
-    this.json<Link>("PATCH", `/links/${encodeURIComponent(slug)}`, body);
-  remove = (slug: string) => this.json<void>("DELETE", `/links/${encodeURIComponent(slug)}`);
+  update = (slug: string, domain: string | undefined, body: Record<string, unknown>) =>
+    this.json<Link>("PATCH", linkPath(slug, domain), body);
+  remove = (slug: string, domain?: string) => this.json<void>("DELETE", linkPath(slug, domain));
   bulk = (items: unknown[]) => this.json<BulkResult>("POST", "/links/bulk", items);
-  stats = (slug: string, query: URLSearchParams) =>
-    this.json<LinkStats>("GET", `/links/${encodeURIComponent(slug)}/stats?${query}`);
+  stats = (slug: string, domain: string | undefined, query: URLSearchParams) =>
+    this.json<LinkStats>("GET", linkPath(slug, domain, "/stats", query));
+  qr = (slug: string, domain: string | undefined, query: URLSearchParams) =>
+    this.blob(linkPath(slug, domain, "/qr", query));
   overview = () => this.json<ServiceStats>("GET", "/stats");
+}
+
+/** `/links/{slug}{suffix}?…&domain=…`: a slug is unique per short domain, so every slug route names it. */
+function linkPath(slug: string, domain?: string, suffix = "", query = new URLSearchParams()): string {
+  const q = new URLSearchParams(query);
+  if (domain) q.set("domain", domain);
+  const search = q.toString();
+  return `/links/${encodeURIComponent(slug)}${suffix}${search ? `?${search}` : ""}`;
+}
+
+/** The dashboard's own route of a link (hash path), with its domain. */
+export function linkRoute(link: { slug: string; domain?: string }, suffix = ""): string {
+  const domain = link.domain && link.domain !== defaultDomain ? link.domain : undefined;
+  return `/links/${encodeURIComponent(link.slug)}${suffix}${domain ? `?domain=${encodeURIComponent(domain)}` : ""}`;
 }
 
 /** A message for any error a page shows. */

@@ -51,6 +51,14 @@ const STATUS_OPTIONS = [
 export const LINK_FIELDS: FieldSpec[] = [
   { name: "url", label: "Target URL", kind: "url", create: true, edit: true, required: true },
   {
+    name: "domain",
+    label: "Short domain",
+    kind: "text",
+    help: "Leave empty for the default domain",
+    create: true,
+    edit: false,
+  },
+  {
     name: "slug",
     label: "Slug",
     kind: "slug",

@@ -1,13 +1,13 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import type { Api, Me } from "./api";
+import { type Api, linkRoute, type Me, setDefaultDomain } from "./api";
 import { LinkForm } from "./components/link-form";
 import { Home } from "./pages/home";
 import { Import } from "./pages/import";
 import { LinkView } from "./pages/link";
 import { Links } from "./pages/links";
 import { SignIn } from "./pages/sign-in";
-import { match, navigate, useHashPath } from "./router";
+import { match, navigate, queryOf, useHashPath } from "./router";
 import "./style.css";
 
 type Session = { api: Api; me: Me };
@@ -33,6 +33,7 @@ function App() {
         <Header />
         <SignIn
           onSignedIn={(api, me) => {
+            setDefaultDomain(me.defaultDomain);
             setSession({ api, me });
           }}
         />
@@ -41,6 +42,7 @@ function App() {
   }
   const { api, me } = session;
   const signOut = () => {
+    setDefaultDomain(undefined);
     setSession(null);
     navigate("/");
   };
@@ -61,14 +63,25 @@ function pageFor(path: string, api: Api, me: Me) {
     return (
       <main id="main">
         <h1>New link</h1>
-        <LinkForm api={api} onSaved={(link) => navigate(`/links/${encodeURIComponent(link.slug)}`)} />
+        <LinkForm api={api} onSaved={(link) => navigate(linkRoute(link))} />
       </main>
     );
   if (path === "/import") return <Import api={api} />;
+  const domain = queryOf(path).get("domain") ?? undefined;
   const edit = match("/links/:slug/edit", path);
-  if (edit) return <LinkView api={api} me={me} slug={edit.slug as string} editing />;
+  if (edit) return <LinkView api={api} me={me} slug={edit.slug as string} domain={domain} editing />;
   const view = match("/links/:slug", path);
-  if (view) return <LinkView key={view.slug} api={api} me={me} slug={view.slug as string} editing={false} />;
+  if (view)
+    return (
+      <LinkView
+        key={`${domain}/${view.slug}`}
+        api={api}
+        me={me}
+        slug={view.slug as string}
+        domain={domain}
+        editing={false}
+      />
+    );
   return (
     <main id="main">
       <h1>Not found</h1>

@@ -33,3 +33,6 @@ export function match(pattern: string, path: string): Record<string, string> | n
   }
   return params;
 }
+
+/** The query of a hash path (`/links/abc?domain=x` → domain=x). */
+export const queryOf = (path: string): URLSearchParams => new URLSearchParams(path.split("?")[1] ?? "");

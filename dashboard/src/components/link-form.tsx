@@ -11,6 +11,8 @@ import { Field, fieldId } from "./field";
 export function LinkForm(props: {
   api: Api;
   link?: Link;
+  /** The link's domain as its route named it (left out for the default domain). */
+  domain?: string;
   onSaved: (link: Link) => void;
   onCancel?: () => void;
 }) {
@@ -52,7 +54,9 @@ export function LinkForm(props: {
     setBusy(true);
     try {
       const body = toBody(fields, values, mode);
-      const saved = props.link ? await props.api.update(props.link.slug, body) : await props.api.create(body);
+      const saved = props.link
+        ? await props.api.update(props.link.slug, props.domain, body)
+        : await props.api.create(body);
       setErrors({});
       setSummary(null);
       props.onSaved(saved);

@@ -5,17 +5,16 @@ import { type Api, messageOf } from "../api";
  * The link's QR code from the API (`/api/v1/links/{slug}/qr`): shown as SVG, downloadable as SVG or PNG at
  * the chosen size and error-correction level. The image is fetched with the key and shown from a blob URL.
  */
-export function QrPanel(props: { api: Api; slug: string }) {
+export function QrPanel(props: { api: Api; slug: string; domain?: string }) {
   const [size, setSize] = useState("512");
   const [ecc, setEcc] = useState("M");
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const query = (format: string) =>
-    `/links/${encodeURIComponent(props.slug)}/qr?format=${format}&size=${size}&ecc=${ecc}`;
+  const query = (format: string) => new URLSearchParams({ format, size, ecc });
 
   useEffect(() => {
     let url: string | null = null;
-    props.api.blob(query("svg")).then(
+    props.api.qr(props.slug, props.domain, query("svg")).then(
       (blob) => {
         url = URL.createObjectURL(blob);
         setSrc(url);
@@ -25,11 +24,11 @@ export function QrPanel(props: { api: Api; slug: string }) {
     return () => {
       if (url) URL.revokeObjectURL(url);
     };
-  }, [props.api, props.slug, size, ecc]);
+  }, [props.api, props.slug, props.domain, size, ecc]);
 
   const download = async (format: "svg" | "png") => {
     try {
-      const url = URL.createObjectURL(await props.api.blob(query(format)));
+      const url = URL.createObjectURL(await props.api.qr(props.slug, props.domain, query(format)));
       const a = document.createElement("a");
       a.href = url;
       a.download = `${props.slug}-qr.${format}`;

@@ -13,6 +13,8 @@ const BREAKDOWN_TITLES: Record<string, string> = {
   devices: "Devices",
   browsers: "Browsers",
   os: "Operating systems",
+  domains: "Domains",
+  rules: "Redirect rules (rule id; empty: the link's own target)",
 };
 
 const isBreakdown = (v: unknown): v is Breakdown =>
@@ -22,7 +24,7 @@ const isBreakdown = (v: unknown): v is Breakdown =>
  * A link's clicks: range and hour/day, totals (humans, bots, unique visitors), the time series as a chart
  * and a table, and a table per breakdown.
  */
-export function StatsPanel(props: { api: Api; slug: string }) {
+export function StatsPanel(props: { api: Api; slug: string; domain?: string }) {
   const [from, setFrom] = useState(dateInput(new Date(Date.now() - 6 * DAY)));
   const [to, setTo] = useState(dateInput(new Date()));
   const [interval, setInterval] = useState<"hour" | "day">("day");
@@ -38,8 +40,8 @@ export function StatsPanel(props: { api: Api; slug: string }) {
       interval,
     });
     setError(null);
-    props.api.stats(props.slug, query).then(setStats, (err) => setError(messageOf(err)));
-  }, [props.api, props.slug, from, to, interval, refreshed]);
+    props.api.stats(props.slug, props.domain, query).then(setStats, (err) => setError(messageOf(err)));
+  }, [props.api, props.slug, props.domain, from, to, interval, refreshed]);
 
   const breakdowns = stats ? Object.entries(stats).filter(([, v]) => isBreakdown(v)) : [];
   const sum = stats?.timeseries.reduce((s, p) => s + p.humans + p.bots, 0) ?? 0;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { type Api, type Me, messageOf, type ServiceStats } from "../api";
+import { type Api, linkRoute, type Me, messageOf, type ServiceStats } from "../api";
 
 /** The service overview: links, clicks (all time, last 24 h, humans and bots) and the top links. */
 export function Home(props: { api: Api; me: Me }) {
@@ -48,9 +48,9 @@ export function Home(props: { api: Api; me: Me }) {
                 </thead>
                 <tbody>
                   {stats.topLinks.map((l) => (
-                    <tr key={l.slug}>
+                    <tr key={`${l.domain}/${l.slug}`}>
                       <td>
-                        <a href={`#/links/${encodeURIComponent(l.slug)}`}>{l.slug}</a>
+                        <a href={`#${linkRoute(l)}`}>{l.domain ? `${l.domain}/${l.slug}` : l.slug}</a>
                       </td>
                       <td class="num">{l.clicks}</td>
                     </tr>

@@ -1,12 +1,22 @@
 import Papa from "papaparse";
 import { useState } from "preact/hooks";
-import { type Api, type BulkResult, messageOf } from "../api";
+import { type Api, type BulkResult, linkRoute, messageOf } from "../api";
 
 /** Columns a CSV may have: the create body's fields. Tags are separated by `|` or `;` inside their cell. */
-const COLUMNS = ["url", "slug", "statusCode", "expiresAt", "maxClicks", "tags", "externalId"];
+const COLUMNS = [
+  "url",
+  "domain",
+  "slug",
+  "statusCode",
+  "expiresAt",
+  "maxClicks",
+  "tags",
+  "externalId",
+  "password",
+];
 const BULK_MAX = 100;
 
-type RowResult = { row: number; slug?: string; shortUrl?: string; error?: string };
+type RowResult = { row: number; slug?: string; domain?: string; shortUrl?: string; error?: string };
 
 /** A CSV row as a create body: empty cells left out, numbers and tags converted. */
 function toItem(row: Record<string, string>): Record<string, unknown> {
@@ -61,7 +71,7 @@ export function Import(props: { api: Api }) {
         for (const r of chunk.results) {
           // Row numbers as a spreadsheet shows them: the header is row 1.
           const row = start + r.index + 2;
-          if (r.link) out.push({ row, slug: r.link.slug, shortUrl: r.link.shortUrl });
+          if (r.link) out.push({ row, slug: r.link.slug, domain: r.link.domain, shortUrl: r.link.shortUrl });
           else {
             const fields = r.error?.errors?.map((p) => `${p.path}: ${p.message}`).join("; ");
             out.push({ row, error: fields || r.error?.detail || r.error?.title || `status ${r.status}` });
@@ -124,7 +134,8 @@ export function Import(props: { api: Api }) {
                         <span class="error">Failed: {r.error}</span>
                       ) : (
                         <>
-                          Created <a href={`#/links/${encodeURIComponent(r.slug ?? "")}`}>{r.slug}</a>
+                          Created{" "}
+                          <a href={`#${linkRoute({ slug: r.slug ?? "", domain: r.domain })}`}>{r.slug}</a>
                         </>
                       )}
                     </td>

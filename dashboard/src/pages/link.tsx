@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Api, type Link, type Me, messageOf } from "../api";
+import { type Api, type Link, linkRoute, type Me, messageOf } from "../api";
 import { CopyButton } from "../components/copy-button";
 import { LinkForm } from "../components/link-form";
 import { QrPanel } from "../components/qr-panel";
@@ -7,7 +7,7 @@ import { StatsPanel } from "../components/stats-panel";
 import { navigate } from "../router";
 
 /** One link: its fields, short URL, QR code and stats; edit and delete (after a confirmation). */
-export function LinkView(props: { api: Api; me: Me; slug: string; editing: boolean }) {
+export function LinkView(props: { api: Api; me: Me; slug: string; domain?: string; editing: boolean }) {
   const [link, setLink] = useState<Link | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -15,13 +15,13 @@ export function LinkView(props: { api: Api; me: Me; slug: string; editing: boole
 
   useEffect(() => {
     setLink(null);
-    props.api.get(props.slug).then(setLink, (err) => setError(messageOf(err)));
-  }, [props.api, props.slug]);
+    props.api.get(props.slug, props.domain).then(setLink, (err) => setError(messageOf(err)));
+  }, [props.api, props.slug, props.domain]);
 
   const remove = async () => {
     dialog.current?.close();
     try {
-      await props.api.remove(props.slug);
+      await props.api.remove(props.slug, props.domain);
       navigate(`/links?deleted=${encodeURIComponent(props.slug)}`);
     } catch (err) {
       setError(messageOf(err));
@@ -53,12 +53,13 @@ export function LinkView(props: { api: Api; me: Me; slug: string; editing: boole
         <LinkForm
           api={props.api}
           link={link}
+          domain={props.domain}
           onSaved={(saved) => {
             setLink(saved);
             setNotice("Saved.");
-            navigate(`/links/${encodeURIComponent(saved.slug)}`);
+            navigate(linkRoute(saved));
           }}
-          onCancel={() => navigate(`/links/${encodeURIComponent(link.slug)}`)}
+          onCancel={() => navigate(linkRoute(link))}
         />
       </main>
     );
@@ -69,7 +70,7 @@ export function LinkView(props: { api: Api; me: Me; slug: string; editing: boole
       <div class="title-row">
         <h1>{link.slug}</h1>
         <div class="actions">
-          <a class="button" href={`#/links/${encodeURIComponent(link.slug)}/edit`}>
+          <a class="button" href={`#${linkRoute(link, "/edit")}`}>
             Edit
           </a>
           <button type="button" class="danger" onClick={() => dialog.current?.showModal()}>
@@ -90,6 +91,12 @@ export function LinkView(props: { api: Api; me: Me; slug: string; editing: boole
           </a>{" "}
           <CopyButton text={link.shortUrl} />
         </dd>
+        {link.domain ? (
+          <>
+            <dt>Domain</dt>
+            <dd>{link.domain}</dd>
+          </>
+        ) : null}
         <dt>Target</dt>
         <dd class="target">{link.url}</dd>
         <dt>Status</dt>
@@ -166,8 +173,8 @@ export function LinkView(props: { api: Api; me: Me; slug: string; editing: boole
         <dt>Created</dt>
         <dd>{new Date(link.createdAt).toLocaleString()}</dd>
       </dl>
-      <StatsPanel api={props.api} slug={link.slug} />
-      <QrPanel api={props.api} slug={link.slug} />
+      <StatsPanel api={props.api} slug={link.slug} domain={props.domain} />
+      <QrPanel api={props.api} slug={link.slug} domain={props.domain} />
       <dialog ref={dialog} aria-labelledby="delete-title">
         <h2 id="delete-title">Delete {link.slug}?</h2>
         <p>The short URL stops working at once; its clicks stay in the stats. The slug becomes free again.</p>

@@ -1,15 +1,21 @@
 import { useEffect, useState } from "preact/hooks";
-import { type Api, type LinkPage, type Me, messageOf } from "../api";
+import { type Api, type LinkPage, linkRoute, type Me, messageOf } from "../api";
 import { CopyButton } from "../components/copy-button";
 
-type Filters = { q: string; tag: string; sort: "newest" | "clicks"; owner: string };
+type Filters = { q: string; tag: string; sort: "newest" | "clicks"; owner: string; domain: string };
 
 /**
  * The link list: search (slug, target, tag), tag filter, newest or most clicked first, cursor paging. The
  * admin token sees every owner's links, with the owner shown and a filter by owner.
  */
 export function Links(props: { api: Api; me: Me }) {
-  const [filters, setFilters] = useState<Filters>({ q: "", tag: "", sort: "newest", owner: "" });
+  const [filters, setFilters] = useState<Filters>({
+    q: "",
+    tag: "",
+    sort: "newest",
+    owner: "",
+    domain: "",
+  });
   const [draft, setDraft] = useState<Filters>(filters);
   // Cursors of the pages before this one, so "Previous" goes back without the API paging backwards.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
@@ -21,6 +27,7 @@ export function Links(props: { api: Api; me: Me }) {
     const query = new URLSearchParams({ limit: "20", sort: filters.sort });
     if (filters.q) query.set("q", filters.q);
     if (filters.tag) query.set("tag", filters.tag);
+    if (filters.domain) query.set("domain", filters.domain);
     if (props.me.admin) query.set("owner", filters.owner || "*");
     if (cursor) query.set("cursor", cursor);
     setError(null);
@@ -103,7 +110,10 @@ export function Links(props: { api: Api; me: Me }) {
       ) : null}
       {page ? (
         page.data.length === 0 ? (
-          <p>No links{filters.q || filters.tag || filters.owner ? " match these filters" : " yet"}.</p>
+          <p>
+            No links
+            {filters.q || filters.tag || filters.owner || filters.domain ? " match these filters" : " yet"}.
+          </p>
         ) : (
           <div class="table-wrap">
             <table class="links">
@@ -126,7 +136,7 @@ export function Links(props: { api: Api; me: Me }) {
                 {page.data.map((link) => (
                   <tr key={link.id}>
                     <td>
-                      <a href={`#/links/${encodeURIComponent(link.slug)}`}>{link.slug}</a>
+                      <a href={`#${linkRoute(link)}`}>{link.slug}</a>
                     </td>
                     <td class="target" title={link.url}>
                       {link.url}

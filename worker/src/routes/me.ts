@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireKey } from "../middleware/auth";
 import { isAdminToken } from "../services/key-authority";
+import { shortUrlBase } from "./links";
 import { openApiApp } from "./openapi-app";
 import { authErrors, json, security } from "./openapi-docs";
 
@@ -9,6 +10,9 @@ const MeSchema = z
     ownerId: z.string(),
     scopes: z.array(z.string()),
     admin: z.boolean().openapi({ description: "The admin token: sees and manages every owner's links" }),
+    defaultDomain: z.string().openapi({
+      description: "The default domain's name as link answers give it; a slug route needs no `domain` for it",
+    }),
   })
   .openapi("Me");
 
@@ -31,9 +35,12 @@ me.openapi(
   }),
   (c) => {
     const principal = c.var.principal;
-    return c.json(
-      { ownerId: principal.ownerId, scopes: [...principal.scopes], admin: isAdminToken(principal) },
-      200,
-    );
+    const body = {
+      ownerId: principal.ownerId,
+      scopes: [...principal.scopes],
+      admin: isAdminToken(principal),
+      defaultDomain: shortUrlBase(c).defaultName,
+    };
+    return c.json(body, 200);
   },
 );
