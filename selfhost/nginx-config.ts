@@ -36,6 +36,15 @@ ${servers}
   }
   server {
     listen ${opts.listen};
+    # Every Host goes through unchanged: the replicas pick the short domain from their domain table.
+    # Only an HTTP/1.0 request without one (nginx itself refuses an HTTP/1.1 one) is answered here, as a
+    # problem: passed on, it would reach workerd with no Host at all.
+    if ($http_host = "") { rewrite ^ /__no_host last; }
+    location = /__no_host {
+      internal;
+      default_type application/problem+json;
+      return 400 '{"type":"https://edge-redirect.dev/problems/invalid-host","title":"Invalid Host header","status":400,"detail":"the Host header is missing"}';
+    }
     location / {
       proxy_pass http://edge;
       proxy_http_version 1.1;
