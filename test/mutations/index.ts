@@ -1,4 +1,5 @@
 import { COUNTER_MUTATIONS } from "./counters";
+import { DOMAIN_MUTATIONS } from "./domains";
 import { OWNER_MUTATIONS } from "./owners";
 import { REDIRECT_MUTATIONS } from "./redirect";
 import type { Mutation } from "./types";
@@ -10,6 +11,7 @@ export const MUTATIONS: Mutation[] = [
   ...OWNER_MUTATIONS,
   ...REDIRECT_MUTATIONS,
   ...COUNTER_MUTATIONS,
+  ...DOMAIN_MUTATIONS,
 ];
 
 /**

@@ -40,8 +40,8 @@ export const REDIRECT_MUTATIONS: Mutation[] = [
     id: "delete-drops-kv-record",
     bug: "a delete removes the KV record instead of writing a tombstone (the 404 then costs a Postgres query)",
     file: "worker/src/services/links.ts",
-    search: "await this.store.put(slug, tombstone(row.id));",
-    replace: "await this.store.delete(slug);",
+    search: "await this.store.put(linkKey(domain, slug), tombstone(row.id));",
+    replace: "await this.store.delete(linkKey(domain, slug));",
     tests: ["test/kv-miss.test.ts"],
   },
 ];

@@ -41,8 +41,8 @@ export const URL_MUTATIONS: Mutation[] = [
     id: "api-own-host-not-request-host",
     bug: "the API leaves the request's own host out of the own-host check",
     file: "worker/src/routes/links.ts",
-    search: "const ownHosts = [url.hostname, ",
-    replace: "const ownHosts = [",
+    search: "    ownHosts: [\n      url.hostname,\n",
+    replace: "    ownHosts: [\n",
     tests: ["test/target-urls.test.ts"],
   },
   {
