@@ -338,6 +338,22 @@ describe("the dashboard in Chromium", () => {
     expect(me.status).toBe(200);
   });
 
+  it("links to the API reference, which renders this service's OpenAPI from its own files", async () => {
+    const docs = await openTab(browser, { name: "docs" });
+    try {
+      await docs.step("docs", async () => {
+        const { page } = docs;
+        await page.goto(`${origin}/dashboard/`);
+        await page.getByRole("link", { name: "API reference" }).click();
+        await page.locator(".swagger-ui .info .title", { hasText: "Edge redirect API" }).waitFor();
+        await page.locator(".opblock-summary-path", { hasText: "/api/v1/links/{slug}/qr" }).first().waitFor();
+      });
+      expect(docs.problems).toEqual([]);
+    } finally {
+      await docs.context.close();
+    }
+  });
+
   it("the pages raised no console error and broke no CSP rule", () => {
     expect(tab.problems).toEqual([]);
   });

@@ -43,4 +43,12 @@ export const OWNER_MUTATIONS: Mutation[] = [
     replace: "where true)`;",
     tests: ["test/owners.test.ts"],
   },
+  {
+    id: "key-lists-another-owner",
+    bug: "an API key naming another owner (or *) in the link list sees that owner's links",
+    file: "worker/src/services/links.ts",
+    search: "if (!this.seesEveryOwner) {",
+    replace: "if (false) {",
+    tests: ["test/links-list.test.ts"],
+  },
 ];
