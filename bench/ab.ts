@@ -6,6 +6,9 @@
  * shared machine falls on both. Prints req/s per round, each side's median and min–max,
  * and B/A per round with its median and min–max; the same for the replica's own CPU time
  * per request (from /proc), which other load moves far less; writes them to docs/benchmarks.md.
+ * In each of B's turns a link with five redirect rules, none of which matches (so every rule and
+ * every request fact it reads is evaluated: the worst case), is measured right after the plain
+ * link on the same replica: "B5/B" is the cost of five rules against a plain link in one run.
  *
  * BENCH_AB_BASE: the ref for A (default: where this branch left main, or HEAD~1 on main).
  * BENCH_AB_BUNDLE_A / BENCH_AB_BUNDLE_B: take these worker bundles instead of building.
@@ -64,6 +67,8 @@ const loadBefore = loadavg()[0] as number;
 const rps: Record<Side, number[]> = { A: [], B: [] };
 /** The replica's own CPU time per request (µs): on a shared machine it moves far less than req/s. */
 const cpuPerRequest: Record<Side, number[]> = { A: [], B: [] };
+/** B's replica on the link with five rules, measured right after B's plain link in each round. */
+const fiveRules = { rps: [] as number[], cpuPerRequest: [] as number[] };
 const faults: string[] = [];
 let pinned = false;
 
@@ -106,6 +111,7 @@ async function alternate(cluster: Cluster, bundles: Record<Side, string>): Promi
     body: JSON.stringify({ url: "https://example.com/bench", slug }),
   });
   if (created.status !== 201) throw new Error(`could not create the bench link: ${created.status}`);
+  const rulesSlug = await createFiveRuleLink(cluster);
   const replica = cluster.replicas[0] as Replica;
   for (let round = 1; round <= ROUNDS; round++) {
     for (const side of ["A", "B"] as const) {
@@ -119,8 +125,46 @@ async function alternate(cluster: Cluster, bundles: Record<Side, string>): Promi
       if (cpuUs !== null) cpuPerRequest[side].push(cpuUs);
       const bad = row.errors + row.non3xx;
       if (bad > 0) faults.push(`${side} round ${round}: ${bad} errors or answers other than a redirect`);
+      if (side === "B") {
+        const five = await measureReplica(
+          replica,
+          `B five rules, round ${round}`,
+          `${replica.url}/${rulesSlug}`,
+        );
+        fiveRules.rps.push(five.row.rps);
+        if (five.cpuUs !== null) fiveRules.cpuPerRequest.push(five.cpuUs);
+        const badFive = five.row.errors + five.row.non3xx;
+        if (badFive > 0) faults.push(`B five rules round ${round}: ${badFive} errors or non-redirects`);
+      }
     }
   }
+}
+
+/**
+ * A link with five rules that never match autocannon's requests (no country, no User-Agent so
+ * desktop, no Accept-Language, no query, a window in the future): each request evaluates all
+ * five and reads every request fact, then redirects to the link's own target.
+ */
+async function createFiveRuleLink(cluster: Cluster): Promise<string> {
+  const slug = `bench-rules-${crypto.randomUUID().slice(0, 8)}`;
+  const res = await fetch(`${cluster.lbUrl}/api/v1/links`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
+    body: JSON.stringify({
+      url: "https://example.com/bench",
+      slug,
+      rules: [
+        { when: { country: ["JP", "KR"] }, url: "https://example.com/asia" },
+        { when: { device: ["ios", "android"] }, url: "https://example.com/mobile" },
+        { when: { language: ["fr", "de"] }, url: "https://example.com/eu" },
+        { when: { query: [{ name: "ref", value: "promo" }] }, url: "https://example.com/promo" },
+        { when: { after: "2099-01-01T00:00:00Z" }, url: "https://example.com/future" },
+      ],
+    }),
+  });
+  if (res.status !== 201)
+    throw new Error(`could not create the five-rule link: ${res.status} ${await res.text()}`);
+  return slug;
 }
 
 /** Restarts the replica on `bundle`, pins it to core 0, warms it up, measures it and its CPU per request. */
@@ -137,6 +181,15 @@ async function turn(
     pin(processTree(process.pid), "1");
     pin([replica.pid as number], "0");
   }
+  return measureReplica(replica, name, url);
+}
+
+/** Warms the replica up on `url`, then measures it and its CPU per request. */
+async function measureReplica(
+  replica: Replica,
+  name: string,
+  url: string,
+): Promise<{ row: Row; cpuUs: number | null }> {
   await measure("warm-up", url, undefined, WARM_UP_SECONDS);
   const { result: row, cpu } = await withCpu([replica.pid as number], () => measure(name, url));
   const requests = row.redirects + row.non3xx;
@@ -148,6 +201,9 @@ function report(): void {
   const withCpu = cpuPerRequest.A.length === ROUNDS && cpuPerRequest.B.length === ROUNDS;
   const cpuRatios = cpuPerRequest.A.map((a, i) => (cpuPerRequest.B[i] as number) / a);
   const us = (x: number) => x.toFixed(0);
+  const fiveRatios = fiveRules.rps.map((x, i) => x / (rps.B[i] as number));
+  const fiveCpuRatios = fiveRules.cpuPerRequest.map((x, i) => x / (cpuPerRequest.B[i] as number));
+  const withFive = withCpu && fiveRules.cpuPerRequest.length === ROUNDS;
   const rows = rps.A.map((a, i) => [
     i + 1,
     a,
@@ -156,9 +212,17 @@ function report(): void {
     ...(withCpu
       ? [us(cpuPerRequest.A[i] as number), us(cpuPerRequest.B[i] as number), ratio(cpuRatios[i] as number)]
       : []),
+    ...(withFive
+      ? [
+          fiveRules.rps[i] as number,
+          us(fiveRules.cpuPerRequest[i] as number),
+          ratio(fiveCpuRatios[i] as number),
+        ]
+      : []),
   ]);
   const cpuHead = withCpu ? ["A CPU µs/req", "B CPU µs/req", "B/A CPU"] : [];
-  const output = table(["round", "A req/s", "B req/s", "B/A", ...cpuHead], rows);
+  const fiveHead = withFive ? ["B5 req/s", "B5 CPU µs/req", "B5/B CPU"] : [];
+  const output = table(["round", "A req/s", "B req/s", "B/A", ...cpuHead, ...fiveHead], rows);
   const summary = [
     `A: median ${spread(rps.A)} req/s`,
     `B: median ${spread(rps.B)} req/s`,
@@ -170,6 +234,16 @@ function report(): void {
         ]
       : []),
   ];
+  if (fiveRatios.length === ROUNDS) {
+    summary.push(
+      `B with five rules (none matching): median ${spread(fiveRules.rps)} req/s; B5/B per round: median ${spread(fiveRatios, ratio)}`,
+    );
+  }
+  if (withFive) {
+    summary.push(
+      `B5 CPU per request ${spread(fiveRules.cpuPerRequest, us)} µs; B5/B CPU per round: median ${spread(fiveCpuRatios, ratio)}`,
+    );
+  }
   const load = `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] as number).toFixed(1)} after`;
   console.log(`\n${output}\n\n${summary.join("\n")}\n${load}\n${faults.join("\n")}`);
   const placement = pinned

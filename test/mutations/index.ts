@@ -1,5 +1,6 @@
 import { COUNTER_MUTATIONS } from "./counters";
 import { DOMAIN_MUTATIONS } from "./domains";
+import { LINK_OPTION_MUTATIONS } from "./link-options";
 import { OWNER_MUTATIONS } from "./owners";
 import { REDIRECT_MUTATIONS } from "./redirect";
 import type { Mutation } from "./types";
@@ -12,6 +13,7 @@ export const MUTATIONS: Mutation[] = [
   ...REDIRECT_MUTATIONS,
   ...COUNTER_MUTATIONS,
   ...DOMAIN_MUTATIONS,
+  ...LINK_OPTION_MUTATIONS,
 ];
 
 /**
