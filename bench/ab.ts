@@ -7,8 +7,9 @@
  * and B/A per round with its median and min–max; the same for the replica's own CPU time
  * per request (from /proc), which other load moves far less; writes them to docs/benchmarks.md.
  * In each of B's turns a link with five redirect rules, none of which matches (so every rule and
- * every request fact it reads is evaluated: the worst case), is measured right after the plain
- * link on the same replica: "B5/B" is the cost of five rules against a plain link in one run.
+ * every request fact it reads is evaluated: the worst case), is measured beside the plain link on
+ * the same replica, first in even rounds and second in odd ones: "B5/B" is the cost of five rules
+ * against a plain link in one run.
  *
  * BENCH_AB_BASE: the ref for A (default: where this branch left main, or HEAD~1 on main).
  * BENCH_AB_BUNDLE_A / BENCH_AB_BUNDLE_B: take these worker bundles instead of building.
@@ -67,8 +68,9 @@ const loadBefore = loadavg()[0] as number;
 const rps: Record<Side, number[]> = { A: [], B: [] };
 /** The replica's own CPU time per request (µs): on a shared machine it moves far less than req/s. */
 const cpuPerRequest: Record<Side, number[]> = { A: [], B: [] };
-/** B's replica on the link with five rules, measured right after B's plain link in each round. */
-const fiveRules = { rps: [] as number[], cpuPerRequest: [] as number[] };
+/** B's replica on the link with five rules, measured beside B's plain link in each round. */
+const fiveRulesSeries = { rps: [] as number[], cpu: [] as number[] };
+const fiveRules = { rps: fiveRulesSeries.rps, cpuPerRequest: fiveRulesSeries.cpu };
 const faults: string[] = [];
 let pinned = false;
 
@@ -115,26 +117,19 @@ async function alternate(cluster: Cluster, bundles: Record<Side, string>): Promi
   const replica = cluster.replicas[0] as Replica;
   for (let round = 1; round <= ROUNDS; round++) {
     for (const side of ["A", "B"] as const) {
-      const { row, cpuUs } = await turn(
-        replica,
-        bundles[side],
-        `${side}, round ${round}`,
-        `${replica.url}/${slug}`,
-      );
-      rps[side].push(row.rps);
-      if (cpuUs !== null) cpuPerRequest[side].push(cpuUs);
-      const bad = row.errors + row.non3xx;
-      if (bad > 0) faults.push(`${side} round ${round}: ${bad} errors or answers other than a redirect`);
-      if (side === "B") {
-        const five = await measureReplica(
-          replica,
-          `B five rules, round ${round}`,
-          `${replica.url}/${rulesSlug}`,
-        );
-        fiveRules.rps.push(five.row.rps);
-        if (five.cpuUs !== null) fiveRules.cpuPerRequest.push(five.cpuUs);
-        const badFive = five.row.errors + five.row.non3xx;
-        if (badFive > 0) faults.push(`B five rules round ${round}: ${badFive} errors or non-redirects`);
+      await restart(replica, bundles[side]);
+      // On B's replica the plain link and the five-rule link take turns going first, so that
+      // whatever a replica's second measurement pays (a grown heap) falls on both.
+      const order = side === "A" ? ["plain"] : round % 2 === 1 ? ["plain", "five"] : ["five", "plain"];
+      for (const which of order) {
+        const url = `${replica.url}/${which === "plain" ? slug : rulesSlug}`;
+        const label = which === "plain" ? `${side}, round ${round}` : `B five rules, round ${round}`;
+        const { row, cpuUs } = await measureReplica(replica, label, url);
+        const target = which === "plain" ? { rps: rps[side], cpu: cpuPerRequest[side] } : fiveRulesSeries;
+        target.rps.push(row.rps);
+        if (cpuUs !== null) target.cpu.push(cpuUs);
+        const bad = row.errors + row.non3xx;
+        if (bad > 0) faults.push(`${label}: ${bad} errors or answers other than a redirect`);
       }
     }
   }
@@ -167,13 +162,8 @@ async function createFiveRuleLink(cluster: Cluster): Promise<string> {
   return slug;
 }
 
-/** Restarts the replica on `bundle`, pins it to core 0, warms it up, measures it and its CPU per request. */
-async function turn(
-  replica: Replica,
-  bundle: string,
-  name: string,
-  url: string,
-): Promise<{ row: Row; cpuUs: number | null }> {
+/** Restarts the replica on `bundle` and pins it to core 0 (everything else to core 1). */
+async function restart(replica: Replica, bundle: string): Promise<void> {
   await replica.stop();
   replica.reconfigure(bundle);
   await replica.start();
@@ -181,7 +171,6 @@ async function turn(
     pin(processTree(process.pid), "1");
     pin([replica.pid as number], "0");
   }
-  return measureReplica(replica, name, url);
 }
 
 /** Warms the replica up on `url`, then measures it and its CPU per request. */

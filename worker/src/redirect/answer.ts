@@ -180,7 +180,7 @@ function clickFacts(
     ip: clientIp(req, rt.config.clientIpHeader),
     country: request.country,
     referrer: headers.get("referer"),
-    userAgent: headers.get("user-agent"),
+    userAgent: request.userAgent,
     counted: decision.counted,
     rule: decision.kind === "redirect" ? decision.rule : null,
   };

@@ -28,6 +28,7 @@ function request(method: "GET" | "HEAD" | "POST", given: Partial<Facts> = {}): R
     query: fact("query"),
     search: fact("search"),
     previewCrawler: fact("previewCrawler"),
+    userAgent: fact("userAgent"),
   });
 }
 

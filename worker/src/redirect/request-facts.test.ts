@@ -21,7 +21,7 @@ describe("requestFacts", () => {
     expect([facts.country, facts.country]).toEqual(["DE", "DE"]);
     expect([facts.device, facts.device]).toEqual(["ios", "ios"]);
     expect(reads).toEqual(["x-country", "user-agent"]);
-    expect(facts.query.get("utm_source")).toBe("x");
+    expect(facts.query.getAll("utm_source")).toEqual(["x"]);
     expect(facts.query).toBe(facts.query);
   });
 

@@ -13,12 +13,21 @@ export interface RequestFacts {
   readonly device: Device;
   /** Accept-Language tags, most preferred first, lower-case; q=0 and `*` left out. */
   readonly languages: readonly string[];
-  readonly query: URLSearchParams;
+  /** The short URL's query parameters (URLSearchParams' decoding). */
+  readonly query: QueryParams;
   /** The query string as the URL carries it, without "?" (and without a fragment); "" for none. */
   readonly search: string;
   /** The User-Agent is a known link-preview crawler (Slack, X, Facebook, LinkedIn, Discord, WhatsApp, …). */
   readonly previewCrawler: boolean;
+  /** The User-Agent header, read once for the device, the crawler check and the click event. */
+  readonly userAgent: string | null;
 }
+
+/** The part of URLSearchParams a rule reads. */
+export type QueryParams = Pick<URLSearchParams, "has" | "getAll">;
+
+/** A request without a query needs no URLSearchParams (a runtime object, costly to make per request). */
+const NO_QUERY: QueryParams = { has: () => false, getAll: () => [] };
 
 /** The lazy RequestFacts of a request; `countryHeader` is the deployment's trusted one (COUNTRY_HEADER). */
 export function requestFacts(req: Request, countryHeader: string | null): RequestFacts {
@@ -30,7 +39,8 @@ class LazyRequestFacts implements RequestFacts {
   private countryValue: string | null | undefined;
   private deviceValue: Device | undefined;
   private languagesValue: readonly string[] | undefined;
-  private queryValue: URLSearchParams | undefined;
+  private queryValue: QueryParams | undefined;
+  private userAgentValue: string | null | undefined;
   private searchValue: string | undefined;
   private crawlerValue: boolean | undefined;
 
@@ -49,7 +59,7 @@ class LazyRequestFacts implements RequestFacts {
   }
 
   get device(): Device {
-    this.deviceValue ??= deviceOf(this.req.headers.get("user-agent") ?? "");
+    this.deviceValue ??= deviceOf(this.userAgent ?? "");
     return this.deviceValue;
   }
 
@@ -58,9 +68,14 @@ class LazyRequestFacts implements RequestFacts {
     return this.languagesValue;
   }
 
-  get query(): URLSearchParams {
-    this.queryValue ??= new URLSearchParams(this.search);
+  get query(): QueryParams {
+    this.queryValue ??= this.search === "" ? NO_QUERY : new URLSearchParams(this.search);
     return this.queryValue;
+  }
+
+  get userAgent(): string | null {
+    if (this.userAgentValue === undefined) this.userAgentValue = this.req.headers.get("user-agent");
+    return this.userAgentValue;
   }
 
   get search(): string {
@@ -69,7 +84,7 @@ class LazyRequestFacts implements RequestFacts {
   }
 
   get previewCrawler(): boolean {
-    this.crawlerValue ??= isPreviewCrawler(this.req.headers.get("user-agent") ?? "");
+    this.crawlerValue ??= isPreviewCrawler(this.userAgent ?? "");
     return this.crawlerValue;
   }
 }
@@ -108,6 +123,7 @@ export function deviceOf(userAgent: string): Device {
 
 /** Accept-Language tags ordered by q-value (stable for equal q), without q=0 and `*`. */
 export function preferredLanguages(header: string): string[] {
+  if (header === "") return [];
   const weighted: Array<{ tag: string; q: number }> = [];
   for (const part of header.split(",")) {
     const [rawTag = "", ...params] = part.split(";");

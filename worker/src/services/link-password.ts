@@ -23,8 +23,8 @@ export async function hashPassword(password: string, iterations = PASSWORD_ITERA
 /** Whether `password` is the one `stored` was made from; false for a hash this code cannot read. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, count, salt, hash] = stored.split("$");
-  const iterations = Number(count);
-  if (scheme !== "pbkdf2-sha256" || !Number.isInteger(iterations) || !salt || !hash) return false;
+  const iterations = /^[1-9]\d{0,5}$/.test(count ?? "") ? Number(count) : 0;
+  if (scheme !== "pbkdf2-sha256" || !salt || !hash) return false;
   if (iterations < 1 || iterations > PASSWORD_ITERATIONS) return false;
   const expected = fromBase64url(hash);
   const actual = await derive(password, fromBase64url(salt), iterations);
