@@ -152,7 +152,9 @@ describe("redirect rules", () => {
         totals: { clicks: number };
         rules: Array<{ value: string; clicks: number }>;
       };
-      return body.totals.clicks === 3 ? body : undefined;
+      // The stats' queries run side by side: wait until the breakdown, too, has seen all three.
+      const inRules = body.rules.reduce((sum, r) => sum + r.clicks, 0);
+      return body.totals.clicks === 3 && inRules === 3 ? body : undefined;
     }, 20_000);
     expect(stats.rules).toEqual([
       { value: "ios", clicks: 2 },
