@@ -41,7 +41,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-describe("the dashboard in Chromium", () => {
+// A browser round trip is many requests: on a loaded machine (the whole suite on two cores) a step can take long.
+describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
   let alice: string;
   let tab: Tab;
   const slug = `ui-${run}`;
