@@ -148,6 +148,19 @@ describe("a password link", () => {
     expect((await post(other.slug, form(PASSWORD))).status).toBe(303);
   });
 
+  it("refuses attempts with 503 while Redis cannot count them, instead of unlimited guessing", async () => {
+    const { slug } = await createLink();
+    await stack.gateway.close();
+    try {
+      const res = await post(slug, form(PASSWORD));
+      expect(res.headers.get("retry-after")).toBe("30");
+      expect(await expectForm(res, 503)).toContain("cannot be checked right now");
+    } finally {
+      await stack.restartGateway();
+    }
+    expect((await post(slug, form(PASSWORD))).status).toBe(303);
+  });
+
   it("redirects at once once PATCH removes the password", async () => {
     const { slug } = await createLink();
     const res = await stack.api("PATCH", `/links/${slug}`, { password: null });

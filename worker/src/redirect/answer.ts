@@ -113,7 +113,7 @@ export async function answerDecision(
 export function passwordAnswer(
   req: Request,
   state: PasswordFormState,
-  status: 200 | 401 | 429,
+  status: 200 | 401 | 429 | 503,
   headers: Record<string, string> = {},
 ): Response {
   const body = req.method === "HEAD" ? null : passwordPage(state);

@@ -7,12 +7,13 @@ import type { LinkPreview } from "@shared/links/rules";
  */
 
 /** What the password form tells the visitor. Constant texts only: nothing from the request is ever shown. */
-export type PasswordFormState = "ask" | "wrong" | "too-many";
+export type PasswordFormState = "ask" | "wrong" | "too-many" | "unavailable";
 
 const MESSAGES: Record<PasswordFormState, string> = {
   ask: "",
   wrong: '<p role="alert">Wrong password. Try again.</p>',
   "too-many": '<p role="alert">Too many attempts. Wait a minute and try again.</p>',
+  unavailable: '<p role="alert">The password cannot be checked right now. Try again in a minute.</p>',
 };
 
 const STYLE =

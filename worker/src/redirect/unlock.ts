@@ -16,7 +16,8 @@ export const UNLOCK_BODY_MAX_BYTES = 2048;
 /**
  * Answers `POST /<slug>`, the password form's submission. Before any hash is computed, one
  * attempt is counted against the client's IP and against the link (rate limits "unlock-ip",
- * "unlock-link": 429 with the form). A wrong password answers 401 with the form; the right
+ * "unlock-link": 429 with the form; 503 with the form when Redis cannot count them, since
+ * guessing must not become unlimited). A wrong password answers 401 with the form; the right
  * one is decided like a GET (rules, click limit, UTM, forwarded query) and answered with 303
  * and one click. Only a link with a password takes a POST (405 otherwise). The page shows
  * nothing from the request.
@@ -50,8 +51,9 @@ export async function answerUnlock(
     if (expiresAt !== null && expiresAt <= context.now) return await answerDecision(req, rt, ctx, input);
 
     const ip = clientIp(req, rt.config.clientIpHeader) || "unknown";
+    let limits: Array<Record<string, string> | null>;
     try {
-      await Promise.all([
+      limits = await Promise.all([
         consumeLimit(env, "unlockIp", ip),
         consumeLimit(env, "unlockLink", String(fromRecord.id(link))),
       ]);
@@ -61,6 +63,8 @@ export async function answerUnlock(
       }
       throw err;
     }
+    // Unlike the API's limits, these fail closed: with Redis unreachable, guessing would be unlimited.
+    if (limits.includes(null)) return passwordAnswer(req, "unavailable", 503, { "Retry-After": "30" });
     const password = new URLSearchParams(await req.text()).get("password") ?? "";
     if (!(await verifyPassword(password, hash))) return passwordAnswer(req, "wrong", 401);
     return await answerDecision(req, rt, ctx, { ...input, context: { ...context, unlocked: true } });
