@@ -32,6 +32,14 @@ export const LINK_OPTION_MUTATIONS: Mutation[] = [
     tests: ["test/password-links.test.ts"],
   },
   {
+    id: "password-limit-fails-open",
+    bug: "password attempts are unlimited while Redis is down",
+    file: "worker/src/redirect/unlock.ts",
+    search: "if (limits.includes(null)) return",
+    replace: "if (false) return",
+    tests: ["test/password-links.test.ts"],
+  },
+  {
     id: "rules-last-match-wins",
     bug: "the last matching rule wins instead of the first",
     file: DECISION,
