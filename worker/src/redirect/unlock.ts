@@ -5,8 +5,7 @@ import { consumeLimit } from "../middleware/rate-limit";
 import { runtimeFor } from "../runtime";
 import { clientIp } from "../services/click-event";
 import { verifyPassword } from "../services/link-password";
-import type { Background } from "../services/resolve-link";
-import { resolveLink } from "../services/resolve-link";
+import { type Background, resolveLink } from "../services/resolve-link";
 import { answerDecision, passwordAnswer, problemAnswer, requestSite } from "./answer";
 import { requestFacts } from "./request-facts";
 
@@ -15,8 +14,8 @@ export const UNLOCK_BODY_MAX_BYTES = 2048;
 
 /**
  * Answers `POST /<slug>`, the password form's submission. Before any hash is computed, one
- * attempt is counted against the client's IP and against the link (rate limits "unlock-ip",
- * "unlock-link": 429 with the form; 503 with the form when Redis cannot count them, since
+ * attempt is counted against the client's IP and against the link (rate-limit tiers `unlockIp`,
+ * `unlockLink`: 429 with the form; 503 with the form when Redis cannot count them, since
  * guessing must not become unlimited). A wrong password answers 401 with the form; the right
  * one is decided like a GET (rules, click limit, UTM, forwarded query) and answered with 303
  * and one click. Only a link with a password takes a POST (405 otherwise). The page shows
