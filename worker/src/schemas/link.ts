@@ -128,18 +128,33 @@ export const LinkSchema = z
     ownerId: z
       .string()
       .openapi({ description: "The owner whose key made it (the admin token sees every owner)" }),
-    rules: z.array(RuleResponseSchema),
+    rules: z.array(RuleResponseSchema).openapi({
+      description: "Redirect rules in order, each with its id; [] for none.",
+      example: [{ id: "ios-app", when: { device: ["ios"] }, url: "https://apps.apple.com/app/id123" }],
+    }),
     /** The password itself, or its hash, is never returned. */
-    passwordProtected: z.boolean(),
+    passwordProtected: z
+      .boolean()
+      .openapi({ description: "The link has a password (never returned itself).", example: false }),
     preview: z
       .object({
         title: z.string().optional(),
         description: z.string().optional(),
         image: z.string().optional(),
       })
-      .nullable(),
-    forwardQuery: z.boolean().nullable(),
-    utm: z.record(z.string(), z.string()).nullable(),
+      .nullable()
+      .openapi({ description: "The social preview, or null.", example: { title: "Launch 2026" } }),
+    forwardQuery: z
+      .boolean()
+      .nullable()
+      .openapi({ description: "Null: the deployment's FORWARD_QUERY.", example: null }),
+    utm: z
+      .record(z.string(), z.string())
+      .nullable()
+      .openapi({
+        description: "UTM fields added to the target, or null.",
+        example: { source: "newsletter" },
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
