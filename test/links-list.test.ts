@@ -142,6 +142,24 @@ describe("owners in the list", () => {
   });
 });
 
+describe("GET /api/v1/stats?owner", () => {
+  type Summary = { links: number; clicks: { total: number }; topLinks: Array<{ slug: string }> };
+  it("the admin token sums every owner's links with owner=*, or one owner's; a key only its own", async () => {
+    const every = await ok<Summary>(await stack.api("GET", "/stats?owner=*"));
+    expect(every.links).toBe(4);
+    expect(every.clicks.total).toBe(50);
+    // Most clicked first; ties by domain, then slug.
+    expect(every.topLinks.map((l) => l.slug)).toEqual([slugs.a2, slugs.a1, slugs.a3]);
+    const bobs = await ok<Summary>(await stack.api("GET", `/stats?owner=bob-${run}`));
+    expect(bobs).toMatchObject({ links: 1, clicks: { total: 0 } });
+    // Left out: the admin's own, as before.
+    expect((await ok<Summary>(await stack.api("GET", "/stats"))).links).toBe(0);
+    expect((await as(alice, "GET", `/stats?owner=bob-${run}`)).status).toBe(403);
+    expect((await as(alice, "GET", "/stats?owner=*")).status).toBe(403);
+    expect((await ok<Summary>(await as(alice, "GET", `/stats?owner=alice-${run}`))).links).toBe(3);
+  });
+});
+
 describe("GET /api/v1/me", () => {
   it("names the key's owner and scopes, and the admin token as admin", async () => {
     expect(await ok(await as(alice, "GET", "/me"))).toEqual({

@@ -127,7 +127,9 @@ export class Api {
     this.json<LinkStats>("GET", linkPath(slug, domain, "/stats", query));
   qr = (slug: string, domain: string | undefined, query: URLSearchParams) =>
     this.blob(linkPath(slug, domain, "/qr", query));
-  overview = () => this.json<ServiceStats>("GET", "/stats");
+  /** The summary of the caller's links; `owner: "*"` (admin token) of the whole service. */
+  overview = (owner?: string) =>
+    this.json<ServiceStats>("GET", `/stats${owner ? `?owner=${encodeURIComponent(owner)}` : ""}`);
 }
 
 /** `/links/{slug}{suffix}?…&domain=…`: a slug is unique per short domain, so every slug route names it. */

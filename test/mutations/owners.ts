@@ -45,9 +45,9 @@ export const OWNER_MUTATIONS: Mutation[] = [
   },
   {
     id: "key-lists-another-owner",
-    bug: "an API key naming another owner (or *) in the link list sees that owner's links",
-    file: "worker/src/services/links.ts",
-    search: "if (!this.seesEveryOwner) {",
+    bug: "an API key naming another owner (or *) in the link list or summary sees that owner's links",
+    file: "worker/src/services/key-authority.ts",
+    search: "if (!caller.seesEveryOwner) {",
     replace: "if (false) {",
     tests: ["test/links-list.test.ts"],
   },

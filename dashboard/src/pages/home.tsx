@@ -6,15 +6,16 @@ export function Home(props: { api: Api; me: Me }) {
   const [stats, setStats] = useState<ServiceStats | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    props.api.overview().then(setStats, (err) => setError(messageOf(err)));
-  }, [props.api]);
+    // The admin token sees the whole service: every owner's links.
+    props.api.overview(props.me.admin ? "*" : undefined).then(setStats, (err) => setError(messageOf(err)));
+  }, [props.api, props.me.admin]);
 
   return (
     <main id="main">
       <h1>Overview</h1>
       <p class="muted">
         Signed in as <strong>{props.me.admin ? "the admin token" : props.me.ownerId}</strong>
-        {props.me.admin ? " (these figures are the admin's own links; Links shows every owner's)" : ""}.
+        {props.me.admin ? ": the figures below are the whole service's, every owner's links" : ""}.
       </p>
       {error ? (
         <p role="alert" class="error">

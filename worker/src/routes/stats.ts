@@ -14,7 +14,7 @@ import {
   StatsQuerySchema,
 } from "../schemas/stats";
 import { DomainAccess } from "../services/domain-access";
-import { isAdminToken } from "../services/key-authority";
+import { isAdminToken, ownerToRead } from "../services/key-authority";
 import { shortUrlBaseFor } from "../services/links";
 import { StatsService } from "../services/stats";
 import { openApiApp } from "./openapi-app";
@@ -83,9 +83,11 @@ stats.openapi(
     },
   }),
   async (c) => {
-    const name = c.req.valid("query").domain;
+    const { domain: name, owner } = c.req.valid("query");
+    const principal = c.var.principal;
+    const reads = ownerToRead({ ownerId: principal.ownerId, seesEveryOwner: isAdminToken(principal) }, owner);
     const domain = name === undefined ? undefined : await domainAccess(c).storedDomain(name);
-    const summary = await new StatsService(c.var.db()).forOwner(c.var.principal.ownerId, domain);
+    const summary = await new StatsService(c.var.db()).forOwner(reads, domain);
     const { defaultName } = shortUrlBaseFor(runtimeFor(c.env).config, c.req.url);
     const topLinks = summary.topLinks.map((l) => ({ ...l, domain: l.domain || defaultName }));
     return c.json({ ...summary, topLinks }, 200);

@@ -98,6 +98,15 @@ export const ServiceStatsQuerySchema = z.object({
   domain: LinkDomainSchema.openapi({
     description: "Only links and clicks on this domain; left out, every domain.",
   }),
+  owner: text()
+    .min(1)
+    .max(128)
+    .optional()
+    .openapi({
+      description:
+        "Admin token only: this owner's links, or `*` for every owner's (the whole service; left out: the " +
+        "admin's own). A key may name only its own owner.",
+    }),
 });
 
 export const ServiceStatsSchema = z

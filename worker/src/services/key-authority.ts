@@ -34,3 +34,21 @@ export function ownerForNewKey(caller: Principal, input: { ownerId?: string; sco
   }
   return caller.ownerId;
 }
+
+/**
+ * Whose links a list or summary covers, from its `owner` parameter: the caller's own when left out (or named);
+ * the admin token may name any owner, or `*` for every owner (null). A key naming another owner is a 403.
+ */
+export function ownerToRead(
+  caller: { ownerId: string; seesEveryOwner: boolean },
+  owner: string | undefined,
+): string | null {
+  if (owner === undefined || owner === caller.ownerId) return caller.ownerId;
+  if (!caller.seesEveryOwner) {
+    throw new ProblemError(403, "cross-owner", "Another owner", {
+      detail: "an API key reads its own owner's links only",
+      errors: [{ path: "owner", message: `must be "${caller.ownerId}" or left out` }],
+    });
+  }
+  return owner === "*" ? null : owner;
+}

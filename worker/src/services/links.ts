@@ -9,6 +9,7 @@ import type { LinkStore } from "@shared/ports";
 import { badRequest, conflict, notFound, ProblemError } from "@shared/problem";
 import { and, arrayContains, desc, eq, ilike, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { ApiLink, CreateLinkInput, ListQuery, UpdateLinkInput } from "../schemas/link";
+import { ownerToRead } from "./key-authority";
 import { hashPassword } from "./link-password";
 
 /**
@@ -119,14 +120,8 @@ export class LinkService {
 
   /** Whose links a list shows: the caller's own; the admin token may name an owner, or `*` for all. */
   private ownerFilter(owner: string | undefined): SQL | undefined {
-    if (owner === undefined || owner === this.ownerId) return eq(links.ownerId, this.ownerId);
-    if (!this.seesEveryOwner) {
-      throw new ProblemError(403, "cross-owner", "Another owner", {
-        detail: "an API key lists its own owner's links only",
-        errors: [{ path: "owner", message: `must be "${this.ownerId}" or left out` }],
-      });
-    }
-    return owner === "*" ? undefined : eq(links.ownerId, owner);
+    const reads = ownerToRead({ ownerId: this.ownerId, seesEveryOwner: this.seesEveryOwner }, owner);
+    return reads === null ? undefined : eq(links.ownerId, reads);
   }
 
   async update(domain: string, slug: string, input: UpdateLinkInput): Promise<Link> {

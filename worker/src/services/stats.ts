@@ -86,8 +86,13 @@ export class StatsService {
   }
 
   /** The owner's links and clicks, on every domain or, given a stored domain, on that one. */
-  async forOwner(ownerId: string, domain?: string): Promise<ServiceStats> {
-    const owned = sql`${clickRollups.linkId} in (select ${links.id} from ${links} where ${links.ownerId} = ${ownerId})`;
+  /** The summary of one owner's links, or of every owner's (`null`: the whole service, for the admin token). */
+  async forOwner(ownerId: string | null, domain?: string): Promise<ServiceStats> {
+    const owned =
+      ownerId === null
+        ? undefined
+        : sql`${clickRollups.linkId} in (select ${links.id} from ${links} where ${links.ownerId} = ${ownerId})`;
+    const ownerIs = ownerId === null ? undefined : eq(links.ownerId, ownerId);
     const onDomain = domain === undefined ? undefined : eq(links.domain, domain);
     const clicksOnDomain = domain === undefined ? undefined : eq(clickRollups.domain, domain);
     const since = new Date(Date.now() - 24 * 3_600_000);
@@ -95,7 +100,7 @@ export class StatsService {
       this.db
         .select({ n: sql<string>`count(*)` })
         .from(links)
-        .where(and(eq(links.ownerId, ownerId), isNull(links.deletedAt), onDomain)),
+        .where(and(ownerIs, isNull(links.deletedAt), onDomain)),
       this.db
         .select({
           humans: sql<string>`coalesce(sum(${clickRollups.count}) filter (where not ${clickRollups.isBot}), 0)`,
@@ -108,7 +113,7 @@ export class StatsService {
         .select({ domain: links.domain, slug: links.slug, clicks: sql<string>`sum(${clickRollups.count})` })
         .from(clickRollups)
         .innerJoin(links, eq(links.id, clickRollups.linkId))
-        .where(and(eq(links.ownerId, ownerId), isNull(links.deletedAt), onDomain))
+        .where(and(ownerIs, isNull(links.deletedAt), onDomain))
         .groupBy(links.domain, links.slug)
         .orderBy(desc(sql`sum(${clickRollups.count})`), links.domain, links.slug)
         .limit(TOP),
