@@ -101,6 +101,10 @@ describe("a password link", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect((await stack.received()).filter((e) => e.linkId === id)).toHaveLength(clicks.length);
     expect(clicks).toHaveLength(1);
+    // Attempts are their own route in the metrics: their hashing is not redirect time.
+    const metrics = await (await stack.fetch("/metrics")).text();
+    expect(metrics).toMatch(/^edge_requests_total\{route="unlock",status="401"\} [1-9]/m);
+    expect(metrics).toMatch(/^edge_requests_total\{route="unlock",status="303"\} [1-9]/m);
   });
 
   it("applies the link's rules and query forwarding once unlocked", async () => {

@@ -46,7 +46,7 @@ registry
   .register(new Gauge("edge_build_info", "Build information; always 1.", ["version", "runtime"]))
   .set(1, "0.1.0", "workerd");
 
-export type RouteGroup = "redirect" | "api" | "health" | "metrics" | "other";
+export type RouteGroup = "redirect" | "unlock" | "api" | "health" | "metrics" | "other";
 type Inc = { inc(by?: number): void };
 const requestHandles = new Map<string, Inc>();
 

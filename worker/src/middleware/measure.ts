@@ -1,12 +1,16 @@
 import type { MiddlewareHandler } from "hono";
 import { type RouteGroup, recordAnswer } from "../metrics";
 
-/** The route group of a path, from its first segment only: no per-request label building. */
-function routeGroup(path: string): RouteGroup {
+/**
+ * The route group of a path, from its first segment only: no per-request label building.
+ * A POST to a slug is a password form's submission: its PBKDF2 must not count as redirect time.
+ */
+function routeGroup(method: string, path: string): RouteGroup {
   if (path.startsWith("/api/") || path === "/openapi.json") return "api";
   if (path === "/metrics") return "metrics";
   if (path === "/health" || path.startsWith("/health/") || path === "/ready") return "health";
-  return path.indexOf("/", 1) === -1 ? "redirect" : "other";
+  if (path.indexOf("/", 1) !== -1) return "other";
+  return method === "POST" ? "unlock" : "redirect";
 }
 
 /**
@@ -17,5 +21,5 @@ function routeGroup(path: string): RouteGroup {
 export const measure = (): MiddlewareHandler => async (c, next) => {
   const start = performance.now();
   await next();
-  recordAnswer(routeGroup(c.req.path), c.res.status, start);
+  recordAnswer(routeGroup(c.req.method, c.req.path), c.res.status, start);
 };
