@@ -435,6 +435,57 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
     });
   });
 
+  describe("changing a domain", () => {
+    it("changes its redirects and owners, served at once; null removes one", async () => {
+      await json(
+        await stack.api("POST", "/domains", { name: "change.example", allowedOwners: ["alice"] }),
+        201,
+      );
+      await problem(await at(stack, "change.example", "/"), 404, "not-found");
+      await problem(
+        await as(bob.key, "POST", "/links", { url: "https://b.example/", domain: "change.example" }),
+        403,
+        "domain-not-allowed",
+      );
+      const changed = await json<{ baseUrl: string; notFoundUrl: string | null; allowedOwners: unknown }>(
+        await stack.api("PATCH", "/domains/CHANGE.example.", {
+          baseUrl: "https://change.example.org/home",
+          allowedOwners: null,
+        }),
+        200,
+      );
+      expect(changed).toMatchObject({
+        baseUrl: "https://change.example.org/home",
+        notFoundUrl: null,
+        allowedOwners: null,
+      });
+      expect(await locationAt(stack, "change.example", "/")).toBe("302 https://change.example.org/home");
+      await json(
+        await as(bob.key, "POST", "/links", { url: "https://b.example/", domain: "change.example" }),
+        201,
+      );
+      expect((await stack.api("PATCH", "/domains/change.example", { baseUrl: null })).status).toBe(200);
+      await problem(await at(stack, "change.example", "/"), 404, "not-found");
+    });
+
+    it("refuses what it refuses on add, an unknown domain, an empty body and API keys", async () => {
+      const patch = (name: string, body: unknown, key?: string) =>
+        key ? as(key, "PATCH", `/domains/${name}`, body) : stack.api("PATCH", `/domains/${name}`, body);
+      const loop = await problem(
+        await patch("acme.link", { notFoundUrl: "https://acme.de/x" }),
+        400,
+        "invalid-request",
+      );
+      expect(loop.errors?.[0]?.path).toBe("notFoundUrl");
+      await problem(await patch("acme.link", { name: "other.example" }), 400, "invalid-request");
+      await problem(await patch("acme.link", {}), 400, "invalid-request");
+      await problem(await patch("nope.example", { baseUrl: null }), 404, "not-found");
+      await problem(await patch("acme.link", { baseUrl: null }, alice.key), 403, "admin-only");
+      const { rows } = await stack.db.query("select not_found_url from domains where name = 'acme.link'");
+      expect(rows).toEqual([{ not_found_url: "https://acme.example/not-found" }]);
+    });
+  });
+
   describe("removing a domain", () => {
     it("is refused while it has live links, then its Host falls back to the default domain", async () => {
       await json(

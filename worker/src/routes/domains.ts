@@ -5,7 +5,13 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { requireScope } from "../middleware/auth";
 import { runtimeFor } from "../runtime";
-import { CreateDomainSchema, DomainListSchema, DomainParamSchema, DomainSchema } from "../schemas/domain";
+import {
+  CreateDomainSchema,
+  DomainListSchema,
+  DomainParamSchema,
+  DomainSchema,
+  UpdateDomainSchema,
+} from "../schemas/domain";
 import { DomainService, toApiDomain } from "../services/domains";
 import { isAdminToken } from "../services/key-authority";
 import { openApiApp } from "./openapi-app";
@@ -38,7 +44,7 @@ function service(c: Context<AppEnv>): DomainService {
 
 /**
  * `/api/v1/domains`: the short domains this deployment answers for (admin token only): list,
- * add (with its not-found and base redirects and allowed owners), remove.
+ * add (with its not-found and base redirects and allowed owners), change those, remove.
  *
  * @example api.route("/domains", domainRoutes)
  */
@@ -77,6 +83,22 @@ domainRoutes.openapi(
     const row = await service(c).add(c.req.valid("json"));
     const location = `/api/v1/domains/${encodeURIComponent(row.name)}`;
     return c.json(toApiDomain(row, runtimeFor(c.env).config.defaultHost), 201, { Location: location });
+  },
+);
+
+domainRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{name}",
+    middleware: adminOnly,
+    summary: "Change a short domain's redirects or allowed owners (null removes one)",
+    security,
+    request: { params: DomainParamSchema, body: jsonBody(UpdateDomainSchema) },
+    responses: { 200: json(DomainSchema, "Changed"), ...errors, 404: problem("No such domain") },
+  }),
+  async (c) => {
+    const row = await service(c).update(c.req.valid("param").name, c.req.valid("json"));
+    return c.json(toApiDomain(row, runtimeFor(c.env).config.defaultHost), 200);
   },
 );
 

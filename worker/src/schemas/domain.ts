@@ -71,6 +71,23 @@ export const CreateDomainSchema = z
   })
   .openapi("CreateDomain");
 
+export const UpdateDomainSchema = z
+  .strictObject({
+    notFoundUrl: RedirectUrlSchema.nullable()
+      .optional()
+      .openapi({ description: "null removes it (then 404)." }),
+    baseUrl: RedirectUrlSchema.nullable().optional().openapi({ description: "null removes it (then 404)." }),
+    allowedOwners: z
+      .array(OwnerIdSchema)
+      .min(1)
+      .max(100)
+      .nullable()
+      .optional()
+      .openapi({ description: "null opens the domain to every owner." }),
+  })
+  .refine((body) => Object.keys(body).length > 0, "at least one field is required")
+  .openapi("UpdateDomain");
+
 export const DomainSchema = z
   .object({
     name: z.string(),
@@ -97,4 +114,5 @@ export const DomainParamSchema = z.object({
 });
 
 export type CreateDomainInput = z.infer<typeof CreateDomainSchema>;
+export type UpdateDomainInput = z.infer<typeof UpdateDomainSchema>;
 export type ApiDomain = z.infer<typeof DomainSchema>;

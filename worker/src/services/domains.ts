@@ -5,8 +5,8 @@ import { normalizeHost } from "@shared/domains/host";
 import { publishedTable, storedDomain } from "@shared/domains/table";
 import { parseTargetUrl, TARGET_URL_MESSAGES, type TargetUrlPolicy } from "@shared/links/target-url";
 import { badRequest, conflict, notFound } from "@shared/problem";
-import { and, asc, count, eq, isNull } from "drizzle-orm";
-import type { ApiDomain, CreateDomainInput } from "../schemas/domain";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import type { ApiDomain, CreateDomainInput, UpdateDomainInput } from "../schemas/domain";
 import type { DomainTable } from "./domain-table";
 
 /**
@@ -48,6 +48,27 @@ export class DomainService {
       });
     await this.publish();
     return row as Domain;
+  }
+
+  /** Changes a domain's redirects or owners (its name is its identity: a new name is a new domain). */
+  async update(rawName: string, input: UpdateDomainInput): Promise<Domain> {
+    const name = normalizedName(rawName);
+    const policy = await this.targetPolicy(name);
+    const redirect = (value: string | null | undefined, path: string) =>
+      value === undefined || value === null ? value : target(value, policy, path);
+    const [row] = await this.db
+      .update(domains)
+      .set({
+        notFoundUrl: redirect(input.notFoundUrl, "notFoundUrl"),
+        baseUrl: redirect(input.baseUrl, "baseUrl"),
+        allowedOwners: input.allowedOwners,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(domains.name, name))
+      .returning();
+    if (!row) throw notFound(`no domain "${name}"`);
+    await this.publish();
+    return row;
   }
 
   /**
