@@ -77,6 +77,39 @@ describe("KV service (workerd's KV-over-HTTP protocol)", () => {
     }
   });
 
+  it("feeds the keys written, then only the changes since a position; a restarted service sends them all", async () => {
+    type Page = { epoch: string; seq: number; full: boolean; keys?: string[]; changes?: unknown[] };
+    const feed = async (query: string) =>
+      (await (await authed(`${base}/?changes_since=${query}`)).json()) as Page;
+    const first = await feed("");
+    expect(first.full).toBe(true);
+    expect(first.keys).toContain("link:keep");
+    await authed(key("link:fed"), { method: "PUT", body: "x" });
+    await authed(key("link:keep2"), { method: "DELETE" });
+    const next = await feed(`${first.seq}&epoch=${first.epoch}`);
+    expect(next).toEqual({
+      epoch: first.epoch,
+      seq: first.seq + 2,
+      full: false,
+      changes: [
+        ["link:fed", 1],
+        ["link:keep2", 0],
+      ],
+    });
+
+    const second = await startKvService({ redisUrl: redis.url, token: TOKEN });
+    try {
+      const after = (await (
+        await authed(`http://${second.address}/?changes_since=${next.seq}&epoch=${next.epoch}`)
+      ).json()) as Page;
+      expect(after.epoch).not.toBe(first.epoch);
+      expect(after.full).toBe(true);
+      expect(after.keys).toEqual(expect.arrayContaining(["link:keep", "link:fed"]));
+    } finally {
+      await second.close();
+    }
+  });
+
   it("loads what Redis holds when it starts", async () => {
     const second = await startKvService({ redisUrl: redis.url, token: TOKEN });
     try {
@@ -96,6 +129,7 @@ describe("KV service access", () => {
     expect((await put({})).status).toBe(401);
     expect((await put({ Authorization: "Bearer wrong-token" })).status).toBe(401);
     expect((await fetch(key("link:forged"))).status).toBe(401);
+    expect((await fetch(`${base}/?changes_since=`)).status).toBe(401);
     expect((await authed(key("link:forged"))).status).toBe(404);
     expect((await put({ Authorization: `Bearer ${TOKEN}` })).status).toBe(200);
   });

@@ -104,6 +104,8 @@ export function edgeConfig(opts: {
     address: opts.address,
     bindings: [
       '(name = "LINKS", kvNamespace = "kvstore")',
+      // The same service's change feed of keys, for the isolate's key index (worker/src/adapters/kv-feed-index.ts).
+      '(name = "KV_FEED", service = "kvstore")',
       '(name = "CLICKS", queue = "qstore")',
       '(name = "ASSETS", service = "assets")',
       ...textBindings({ CLICK_SINK: "stdout", KV_MISS_FALLBACK: "none", ...requireMetricsToken(opts.vars) }),

@@ -10,6 +10,7 @@
  *   store.get("link:abc")?.value;
  */
 import IORedis from "ioredis";
+import { ChangeLog } from "./change-log";
 
 const PREFIX = "kv:";
 /** How long start-up waits for Redis before serving what it has (nothing) and loading once Redis is up. */
@@ -21,6 +22,8 @@ export class KvStore {
   private readonly entries = new Map<string, KvEntry>();
   /** Keys whose latest state (value or deletion) Redis does not have yet. */
   private readonly dirty = new Set<string>();
+  /** Every key written, numbered: the edge isolates' key indexes follow it (`GET /?changes_since=`). */
+  readonly changes = new ChangeLog();
 
   /** Connects and loads what Redis has (waiting up to 5 s for it); a Redis that is down is loaded later. */
   static async open(redisUrl: string): Promise<KvStore> {
@@ -64,11 +67,13 @@ export class KvStore {
 
   async put(key: string, entry: KvEntry): Promise<void> {
     this.entries.set(key, entry);
+    this.changes.record(key, true);
     await this.write(key);
   }
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
+    this.changes.record(key, false);
     await this.write(key);
   }
 
@@ -120,12 +125,14 @@ export class KvStore {
         if (this.dirty.has(key) || this.entries.has(key)) continue;
         const [value, metadata] = await this.redis.hmgetBuffer(full, "v", "m");
         const ttl = await this.redis.pttl(full);
-        if (value)
-          this.entries.set(key, {
-            value,
-            metadata: metadata?.toString() ?? null,
-            expiresAt: ttl > 0 ? Date.now() + ttl : null,
-          });
+        if (!value) continue;
+        this.entries.set(key, {
+          value,
+          metadata: metadata?.toString() ?? null,
+          expiresAt: ttl > 0 ? Date.now() + ttl : null,
+        });
+        // Loaded after the service started (Redis was down then): new to the indexes too.
+        this.changes.record(key, true);
       }
     } while (cursor !== "0");
   }

@@ -9,6 +9,11 @@ export type Env = {
   CLICKS: Queue<ClickEvent>;
   /** The dashboard's and API reference's files (dist/assets): Workers static assets, or a workerd disk service. */
   ASSETS?: Fetcher;
+  /**
+   * Self-host only: the KV service's change feed of keys (selfhost/kv-service/change-log.ts), same service as
+   * LINKS; the isolate's key index follows it (adapters/kv-feed-index.ts).
+   */
+  KV_FEED?: Fetcher;
   /** Self-host only: "stdout" writes clicks as lines for selfhost/click-shipper.ts instead of CLICKS. */
   CLICK_SINK?: string;
   /** Postgres (Neon in production). */

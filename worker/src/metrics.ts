@@ -27,6 +27,21 @@ const fallbacks = registry.register(
     ["outcome"],
   ),
 );
+const indexAnswers = registry.register(
+  new Counter(
+    "edge_kv_index_absent_total",
+    "Lookups of keys the isolate's KV key index did not hold (self-host): answered 404 without a KV read (skipped), or read within the per-second budget (read).",
+    ["outcome"],
+  ),
+);
+const indexPulls = registry.register(
+  new Counter("edge_kv_index_pulls_total", "Pulls of the KV service's change feed of keys, by outcome.", [
+    "outcome",
+  ]),
+);
+const indexKeys = registry.register(
+  new Gauge("edge_kv_index_keys", "Keys in the isolate's KV key index after its last pull."),
+);
 const rateLimited = registry.register(
   new Counter("edge_rate_limited_total", "Requests answered 429.", ["tier"]),
 );
@@ -85,6 +100,13 @@ export const fallback = {
   failed: fallbacks.labels("failed"),
   overBudget: fallbacks.labels("over_budget"),
   skipped: fallbacks.labels("skipped"),
+};
+export const linkIndex = {
+  skipped: indexAnswers.labels("skipped"),
+  read: indexAnswers.labels("read"),
+  pulls: indexPulls.labels("ok"),
+  pullFailures: indexPulls.labels("failed"),
+  keys: { set: (n: number) => indexKeys.set(n) },
 };
 export const limited = {
   strict: rateLimited.labels("strict"),

@@ -1,6 +1,7 @@
 import type { LinkStore } from "@shared/ports";
 import { ProblemError } from "@shared/problem";
 import { describe, expect, it } from "vitest";
+import { KvFeedIndex } from "../adapters/kv-feed-index";
 import { readConfig } from "../config";
 import type { Env } from "../env";
 import type { Runtime } from "../runtime";
@@ -26,13 +27,15 @@ const brokenStore: LinkStore = {
   },
 };
 
-function runtime(store: LinkStore, vars: Partial<Env>): Runtime {
+function runtime(store: LinkStore, vars: Partial<Env>, keyIndex: KvFeedIndex | null = null): Runtime {
   const config = readConfig({ ...env, ...vars });
   return {
     config,
     links: store,
     missing: new NegativeCache(100),
     fallbackBudget: new TokenBucket(config.kvMissFallbackPerSecond),
+    keyIndex,
+    absentReadBudget: new TokenBucket(2),
   } as unknown as Runtime;
 }
 
@@ -63,5 +66,68 @@ describe("resolveLink on a KV miss", () => {
       const rt = runtime(brokenStore, { KV_MISS_FALLBACK: mode, KV_MISS_FALLBACK_PER_SECOND: "0" });
       expect(await statusOf(resolveLink(rt, background, "", "abc")), mode).toBe(503);
     }
+  });
+});
+
+/** A store holding `keys`, counting its reads. */
+function countingStore(keys: string[]) {
+  const reads: string[] = [];
+  const store: LinkStore = {
+    ...emptyStore,
+    get: async (key) => {
+      reads.push(key);
+      return keys.includes(key) ? ({ id: 1, url: "https://example.com/" } as never) : null;
+    },
+  };
+  return { store, reads };
+}
+
+/** A KV_FEED binding answering one full page of `keys`, and a context whose background work can be awaited. */
+function indexOver(keys: string[], answer = true) {
+  const feed = {
+    fetch: async () =>
+      answer
+        ? Response.json({ epoch: "e", seq: 1, full: true, keys })
+        : new Response("down", { status: 503 }),
+  } as unknown as Fetcher;
+  const pending: Promise<unknown>[] = [];
+  const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+  return { index: new KvFeedIndex(feed), ctx, settled: () => Promise.all(pending.splice(0)) };
+}
+
+describe("resolveLink with the index of KV keys (self-host)", () => {
+  it("answers keys the index lacks without reading KV, past a small budget of reads", async () => {
+    const { store, reads } = countingStore(["link:known"]);
+    const { index, ctx, settled } = indexOver(["link:known"]);
+    const rt = runtime(store, { KV_MISS_FALLBACK: "none" }, index);
+    // Before its first pull the index knows nothing: the read goes to KV.
+    expect(await resolveLink(rt, ctx, "", "nope0")).toBeNull();
+    await settled();
+    expect(reads).toEqual(["link:nope0"]);
+    for (let i = 1; i <= 6; i++) expect(await resolveLink(rt, ctx, "", `nope${i}`)).toBeNull();
+    // Budget of 2 (the test runtime's) a second: the other four were answered from the index alone.
+    expect(reads).toHaveLength(3);
+    expect(await resolveLink(rt, ctx, "", "known")).not.toBeNull();
+    expect(reads.at(-1)).toBe("link:known");
+  });
+
+  it("finds a link the index does not hold yet within the budget, and keeps it", async () => {
+    const { store, reads } = countingStore(["link:new"]);
+    const { index, ctx, settled } = indexOver([]);
+    const rt = runtime(store, { KV_MISS_FALLBACK: "none" }, index);
+    index.absent("link:x", ctx);
+    await settled();
+    expect(index.absent("link:new", ctx)).toBe(true);
+    expect(await resolveLink(rt, ctx, "ex.test", "new")).toBeNull();
+    expect(await resolveLink(rt, ctx, "", "new")).not.toBeNull();
+    expect(index.absent("link:new", ctx)).toBe(false);
+    expect(reads).toEqual(["link:ex.test/new", "link:new"]);
+  });
+
+  it("never answers absent before a pull has succeeded", async () => {
+    const { index, ctx, settled } = indexOver(["link:a"], false);
+    index.absent("link:b", ctx);
+    await settled();
+    expect(index.absent("link:b", ctx)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { linkKey } from "@shared/keys";
 import { type LinkRecord, RECORD_COLUMNS, toLinkRecord } from "@shared/links/record";
 import { unavailable } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
-import { fallback, lookup } from "../metrics";
+import { fallback, linkIndex, lookup } from "../metrics";
 import type { Runtime } from "../runtime";
 
 /** The part of the execution context this needs. */
@@ -19,6 +19,8 @@ export type Background = { waitUntil(promise: Promise<unknown>): void };
  *   so a miss asks Postgres with a short timeout, at most `kvMissFallbackPerSecond` times
  *   a second per isolate; past that budget the miss is a 404. A found link is written
  *   back to KV; a missing or unanswerable one is remembered briefly.
+ * Self-hosted, a key the isolate's index of KV keys (`rt.keyIndex`) did not hold at its last pull is a 404
+ * without the KV read, but for `absentReadBudget` reads a second that find links created since.
  * A KV read that fails is not a miss: in both modes it may ask Postgres within the same
  * budget, and past it answers 503 rather than a 404 nobody checked.
  * Returns null for unknown slugs; throws a 503 problem when no store can answer.
@@ -30,6 +32,15 @@ export async function resolveLink(
   slug: string,
 ): Promise<LinkRecord | null> {
   const key = linkKey(domain, slug);
+  const absent = rt.keyIndex?.absent(key, ctx) ?? false;
+  if (absent) {
+    if (!rt.absentReadBudget.take(Date.now())) {
+      linkIndex.skipped.inc();
+      lookup.miss.inc();
+      return null;
+    }
+    linkIndex.read.inc();
+  }
   let record: LinkRecord | null = null;
   let storeFailed = false;
   try {
@@ -39,6 +50,7 @@ export async function resolveLink(
     storeFailed = true;
   }
   if (record) {
+    if (absent) rt.keyIndex?.add(key);
     lookup.kvHit.inc();
     return record;
   }
