@@ -10,6 +10,9 @@
  * Cloudflare's KV it is strongly consistent, so the edge answers a miss here with a 404
  * without asking Postgres (KV_MISS_FALLBACK=none, docs/decisions.md).
  *
+ * It also numbers every write, for the edge isolates' index of its keys (`GET /?changes_since=`,
+ * kv-service/change-log.ts): a never-seen slug is then a 404 without a read here.
+ *
  * Every request needs `Authorization: Bearer <token>` (selfhost/internal-auth.ts): a forged
  * `PUT /link:<slug>` would point a short link anywhere. workerd's binding sends it through
  * `injectRequestHeaders` (selfhost/workerd-config.ts).
