@@ -114,7 +114,7 @@ try {
     writeSection("cpu-per-redirect", cpuSection(accounted.answered, accounting.markdown));
     console.log(`\none replica: ${one.rps} req/s = ${ratio(one, base)}× the baseline (${base.rps} req/s)`);
     console.log(
-      `never-seen slugs: ${oneUnknown.row.rps} req/s = ${ratio(oneUnknown.row, one)}× its redirects; replica CPU ${oneUnknown.edgeCpu.toFixed(2)} s for ${oneUnknown.row.notFound} 404s, ${oneRun.edgeCpu.toFixed(2)} s for ${one.redirects} redirects; ${oneUnknown.postgresConnections} Postgres connections`,
+      `never-seen slugs: ${oneUnknown.row.rps} req/s = ${ratio(oneUnknown.row, one)}× its redirects; replica CPU ${oneUnknown.edgeCpu.toFixed(2)} s for ${oneUnknown.row.notFound} 404s, ${oneRun.edgeCpu.toFixed(2)} s for ${one.redirects} redirects; ${oneUnknown.indexSkipped} answered by the index of KV keys without a KV read; ${oneUnknown.postgresConnections} Postgres connections`,
     );
   } else {
     const baseShared = pinned ? await measure("(a) baseline, all cores shared", `${baseline.url}/`) : base;

@@ -19,6 +19,8 @@ export type EdgeRun = { row: Row; edgeCpu: number };
 export type UnknownRow = EdgeRun & {
   redirects: EdgeRun;
   edgeQueries: number;
+  /** Lookups the replicas' index of KV keys answered without a KV read (edge_kv_index_absent_total, skipped). */
+  indexSkipped: number;
   postgresConnections: number | null;
 };
 export type ProbedFlood = { name: string; flood: Row; unexpected: number; probe: Row };
@@ -37,34 +39,40 @@ export async function unknownSlugRun(
   load: () => Promise<Row>,
 ): Promise<Omit<UnknownRow, "redirects">> {
   const drained = await pipelineDrained(cluster);
-  const before = { connections: cluster.wsProxy.requested, queries: await edgeQueries(cluster) };
+  const before = { connections: cluster.wsProxy.requested, ...(await edgeCounts(cluster)) };
   const { result: row, cpu: edgeCpu } = await withCpu(edgePids, load);
+  const after = await edgeCounts(cluster);
   return {
     row,
     edgeCpu,
-    edgeQueries: (await edgeQueries(cluster)) - before.queries,
+    edgeQueries: after.queries - before.queries,
+    indexSkipped: after.skipped - before.skipped,
     postgresConnections: drained ? cluster.wsProxy.requested - before.connections : null,
   };
 }
 
-/** Postgres queries the KV-miss fallback of every replica has made so far, from their /metrics. */
-async function edgeQueries(cluster: Cluster): Promise<number> {
+/**
+ * Postgres queries the KV-miss fallback of every replica has made so far, and the lookups their index of KV keys
+ * answered without a KV read, from their /metrics.
+ */
+async function edgeCounts(cluster: Cluster): Promise<{ queries: number; skipped: number }> {
   let total = 0;
+  let skipped = 0;
   for (const replica of cluster.replicas) {
     const res = await fetch(`${replica.url}/metrics`, {
       headers: { Authorization: `Bearer ${cluster.secrets.metricsToken}` },
     });
+    const text = await res.text();
+    skipped += Number(/^edge_kv_index_absent_total\{outcome="skipped"\} (\d+)$/m.exec(text)?.[1] ?? 0);
     const counts = [
-      ...(await res.text()).matchAll(
-        /^edge_kv_miss_fallback_total\{outcome="(found|not_found|failed)"\} (\d+)$/gm,
-      ),
+      ...text.matchAll(/^edge_kv_miss_fallback_total\{outcome="(found|not_found|failed)"\} (\d+)$/gm),
     ];
     // Never a silent 0: a refused scrape or a renamed metric stops the bench.
     if (counts.length !== 3)
       throw new Error(`no fallback counts from ${replica.url}/metrics (${res.status})`);
     for (const m of counts) total += Number(m[2]);
   }
-  return total;
+  return { queries: total, skipped };
 }
 
 /** Waits until no click is held by a shipper or the broker; false if `timeoutMs` passed first. */
@@ -124,10 +132,11 @@ export function unknownSlugSection(
       "answers other than 404",
       "× redirects, same path",
       "edge CPU-µs per 404 (per redirect)",
+      "KV reads per 404",
       "Postgres queries (edge) / 404s",
       "Postgres connections (proxy)",
     ],
-    rows.map(({ row, edgeCpu, redirects, edgeQueries, postgresConnections }) => [
+    rows.map(({ row, edgeCpu, redirects, edgeQueries, indexSkipped, postgresConnections }) => [
       row.name,
       row.rps,
       row.p50,
@@ -136,6 +145,7 @@ export function unknownSlugSection(
       row.errors + row.non3xx + row.redirects - row.notFound,
       `**${ratio(row, redirects.row)}** (${redirects.row.rps} req/s)`,
       `${cpuMicros({ row, edgeCpu })} (${cpuMicros(redirects)})`,
+      ((row.notFound - indexSkipped) / Math.max(1, row.notFound)).toFixed(3),
       `${edgeQueries} / ${row.notFound}`,
       postgresConnections ?? "n/a (click pipeline busy)",
     ]),
@@ -176,7 +186,8 @@ same path ((b) or (c); its req/s and edge CPU in parentheses); edge CPU is the r
 \`/proc\`, so other load on the machine does not change it much). Postgres queries are the replicas' own count
 (\`edge_kv_miss_fallback_total\`); connections are those the Neon WebSocket proxy was asked for during the row, counted
 only once the click pipeline had drained (every Postgres query, the edge's or the aggregator's, opens one). The
-self-hosted edge runs with \`KV_MISS_FALLBACK=none\` (docs/decisions.md).
+self-hosted edge runs with \`KV_MISS_FALLBACK=none\` (docs/decisions.md). "KV reads per 404" is 1 less the share the
+replicas' index of KV keys answered without a read (\`edge_kv_index_absent_total{outcome="skipped"}\`).
 
 ${tables}
 
