@@ -34,7 +34,8 @@ export function services(c: Context<AppEnv>): { links: LinkService; domains: Dom
   const url = new URL(c.req.url);
   const rt = runtimeFor(c.env);
   const principal = c.var.principal;
-  const domains = new DomainAccess(c.var.db(), principal, rt.config.defaultHost);
+  const { defaultName } = shortUrlBaseFor(rt.config, c.req.url);
+  const domains = new DomainAccess(c.var.db(), principal, rt.config.defaultHost, defaultName);
   // Targets on this service loop: the request's host, PUBLIC_BASE_URL's and every short domain's.
   const targetPolicy = async () => ({
     ownHosts: [

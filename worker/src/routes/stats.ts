@@ -22,8 +22,11 @@ import { authErrors, problem, security } from "./openapi-docs";
 
 const errors = { 400: problem("Invalid input"), ...authErrors };
 
-const domainAccess = (c: Context<AppEnv>) =>
-  new DomainAccess(c.var.db(), c.var.principal, runtimeFor(c.env).config.defaultHost);
+const domainAccess = (c: Context<AppEnv>) => {
+  const { config } = runtimeFor(c.env);
+  const { defaultName } = shortUrlBaseFor(config, c.req.url);
+  return new DomainAccess(c.var.db(), c.var.principal, config.defaultHost, defaultName);
+};
 
 /**
  * `GET /api/v1/links/{slug}/stats` and `GET /api/v1/stats`, read from the rollups.

@@ -22,6 +22,11 @@ export class DomainAccess {
     private readonly principal: Principal,
     /** PUBLIC_BASE_URL's normalized host: links on it are stored with the domain "". */
     private readonly defaultHost: string | null,
+    /**
+     * The default domain's name as answers print it (ShortUrlBase.defaultName: the default host,
+     * else the request's): sent back, it means the default domain unless a configured domain has it.
+     */
+    private readonly defaultName: string | null = defaultHost,
   ) {}
 
   /**
@@ -44,6 +49,7 @@ export class DomainAccess {
             .from(domains)
             .where(eq(domains.name, name))
             .limit(1);
+    if (!row && name === this.defaultName) return "";
     if (name !== null && name !== this.defaultHost && !row) {
       throw new ProblemError(400, "unknown-domain", "Unknown domain", {
         detail: `"${name}" is not a short domain of this service (GET /api/v1/domains lists them)`,

@@ -1,6 +1,7 @@
 import type { Database } from "@shared/db/client";
 import { uniqueViolation } from "@shared/db/errors";
 import { type Link, links } from "@shared/db/schema";
+import { normalizeHost } from "@shared/domains/host";
 import { linkKey } from "@shared/keys";
 import { toLinkRecord, tombstone } from "@shared/links/record";
 import { randomSlug } from "@shared/links/slug";
@@ -271,7 +272,9 @@ export function shortUrlBaseFor(
 ): ShortUrlBase {
   const url = new URL(requestUrl);
   const defaultBase = config.publicBaseUrl ?? url.origin;
-  return { defaultBase, defaultName: config.defaultHost ?? url.host, scheme: new URL(defaultBase).protocol };
+  // Normalized as a `domain` sent back is (DomainAccess), so the name printed is the name accepted.
+  const defaultName = config.defaultHost ?? normalizeHost(url.host).host ?? url.host;
+  return { defaultBase, defaultName, scheme: new URL(defaultBase).protocol };
 }
 
 /** The API shape of a stored link. */
