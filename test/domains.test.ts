@@ -305,6 +305,11 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
       expect(head.status).toBe(302);
     });
 
+    it("leads /dashboard to the dashboard on a domain with a notFoundUrl (no link holds the slug)", async () => {
+      expect(await locationAt(stack, "acme.link", "/dashboard")).toBe("308 /dashboard/");
+      expect(await locationAt(stack, DEFAULT_HOST, "/dashboard")).toBe("308 /dashboard/");
+    });
+
     it("answers the 404 problem where the domain has none", async () => {
       await problem(await at(stack, "acme.de", `/${unique("none")}`), 404, "not-found");
       await problem(await at(stack, "acme.link", "/"), 404, "not-found");
@@ -543,5 +548,53 @@ describe("UNKNOWN_HOSTS=not-found", () => {
         })
       ).status,
     ).toBe(200);
+  });
+});
+
+describe("without PUBLIC_BASE_URL: the default domain is named after the request's host", () => {
+  let stack: Stack;
+  const HOST = "127.0.0.1:8787";
+  const admin = (method: string, path: string, body?: unknown) =>
+    at(stack, HOST, `/api/v1${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  beforeAll(async () => {
+    stack = await startStack({ consumer: "recorder" });
+    await json(await admin("POST", "/domains", { name: "acme.link" }), 201);
+  });
+  afterAll(() => stack?.close());
+
+  it("accepts back the domain it prints, in bodies and on every slug route", async () => {
+    const slug = unique("plain");
+    const created = await json<Link>(await admin("POST", "/links", { url: "https://d.example/", slug }), 201);
+    expect(created).toMatchObject({ domain: HOST, shortUrl: `https://${HOST}/${slug}` });
+    const q = `?domain=${encodeURIComponent(created.domain)}`;
+    expect((await json<Link>(await admin("GET", `/links/${slug}${q}`), 200)).id).toBe(created.id);
+    expect((await admin("GET", `/links/${slug}/stats${q}`)).status).toBe(200);
+    expect((await admin("GET", `/links/${slug}/qr${q}`)).status).toBe(200);
+    const listed = await json<{ data: Link[] }>(await admin("GET", `/links${q}`), 200);
+    expect(listed.data.map((l) => l.id)).toEqual([created.id]);
+    const again = unique("plain");
+    const second = await json<Link>(
+      await admin("POST", "/links", { url: "https://e.example/", slug: again, domain: created.domain }),
+      201,
+    );
+    expect(second.domain).toBe(HOST);
+    const { rows } = await stack.db.query("select domain from links where slug = $1", [again]);
+    expect(rows).toEqual([{ domain: "" }]);
+    expect(await locationAt(stack, HOST, `/${again}`)).toBe("302 https://e.example/");
+    // A configured domain stays itself.
+    const onLink = await json<Link>(
+      await admin("POST", "/links", { url: "https://l.example/", slug, domain: "acme.link" }),
+      201,
+    );
+    expect(onLink.domain).toBe("acme.link");
+    expect((await admin("DELETE", `/links/${slug}${q}`)).status).toBe(204);
+    expect(await locationAt(stack, "acme.link", `/${slug}`)).toBe("302 https://l.example/");
   });
 });

@@ -1,7 +1,9 @@
 import { notFound } from "@shared/problem";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { answerRedirect } from "../redirect/answer";
+import { answerRedirect, hostOf } from "../redirect/answer";
+import { runtimeFor } from "../runtime";
+import { resolveLink } from "../services/resolve-link";
 
 /**
  * The dashboard (`/dashboard/`) and the API reference (`/docs/`): files built by `dashboard/build.ts`, read
@@ -86,10 +88,12 @@ dashboard.get("/docs", (c) => c.redirect("/docs/", 308));
 /**
  * `/dashboard` without the slash: a link stored with the slug `dashboard` before the word was reserved keeps
  * redirecting here (the start-up repair and `npm run links:reserved` report it); otherwise on to the dashboard.
+ * Only a stored record counts: a domain's not-found redirect, or a store that cannot answer, is no such link.
  */
 dashboard.get("/dashboard", async (c) => {
-  const res = await answerRedirect(c.req.raw, c.env, c.executionCtx, "dashboard", "/dashboard");
-  if (res.status !== 404) return res;
-  await res.body?.cancel();
+  const rt = runtimeFor(c.env);
+  const site = await rt.domains.site(hostOf(c.req.url), c.executionCtx);
+  const legacy = site && (await resolveLink(rt, c.executionCtx, site.domain, "dashboard").catch(() => null));
+  if (legacy) return answerRedirect(c.req.raw, c.env, c.executionCtx, "dashboard", "/dashboard");
   return c.redirect("/dashboard/", 308);
 });
