@@ -132,6 +132,19 @@ describe("a password link", () => {
     expect((await post(slug, form(PASSWORD))).status).toBe(410);
   });
 
+  it("lets a preview crawler see the preview without using up the click limit", async () => {
+    const { slug } = await createLink({ maxClicks: 1, preview: { title: "Shared in a chat" } });
+    const slack = { "user-agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)" };
+    for (let i = 0; i < 2; i++) {
+      const unfurl = await stack.fetch(`/${slug}`, { headers: slack });
+      expect(unfurl.status).toBe(200);
+      expect(await unfurl.text()).toContain('content="Shared in a chat"');
+    }
+    expect((await post(slug, form(PASSWORD))).status).toBe(303);
+    expect((await post(slug, form(PASSWORD))).status).toBe(410);
+    expect((await stack.fetch(`/${slug}`, { headers: slack })).status).toBe(410);
+  });
+
   it("limits attempts per IP with 429 and the form, before checking the password", async () => {
     const { slug } = await createLink();
     const ip = newIp();

@@ -327,6 +327,23 @@ describe("decideRedirect: previews", () => {
       linkId: 7,
     });
   });
+
+  it("counts only unlocks of a password link: a crawler's preview uses up none of its click limit", () => {
+    const locked = link({ preview, passwordHash: "x", maxClicks: 1 });
+    const crawler = request("GET", { previewCrawler: true });
+    expect(decideRedirect(locked, crawler, CTX)).toEqual({ kind: "count", linkId: 7, increment: false });
+    expect(decideRedirect(locked, crawler, CTX, { clicks: 0 })).toEqual({
+      kind: "preview",
+      linkId: 7,
+      preview,
+      click: false,
+      counted: false,
+    });
+    expect(decideRedirect(locked, crawler, CTX, { clicks: 1 })).toEqual({
+      kind: "gone",
+      reason: "click-limit",
+    });
+  });
 });
 
 describe("decideRedirect: password links", () => {

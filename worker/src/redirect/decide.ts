@@ -84,9 +84,13 @@ export function decideRedirect(
   // The preview is what the owner chose to show, never the target, so a password link may have one too.
   const forCrawler = preview !== null && request.method !== "POST" && request.previewCrawler;
   const unlocked = context.unlocked === true;
-  if (!forCrawler && fromRecord.passwordHash(link) !== null && !unlocked) return { kind: "password", linkId };
+  const locked = fromRecord.passwordHash(link) !== null;
+  if (!forCrawler && locked && !unlocked) return { kind: "password", linkId };
 
-  const click = request.method === "GET" || (unlocked && request.method === "POST");
+  // Only an unlock is a click of a password link: an unfurl in a chat must not use up its click limit.
+  const click = locked
+    ? unlocked && request.method === "POST"
+    : request.method === "GET" || (unlocked && request.method === "POST");
   let counted = false;
   const maxClicks = fromRecord.maxClicks(link);
   if (maxClicks !== null) {
