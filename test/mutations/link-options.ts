@@ -16,6 +16,14 @@ export const LINK_OPTION_MUTATIONS: Mutation[] = [
     tests: PASSWORD_TESTS,
   },
   {
+    id: "password-preview-clicks",
+    bug: "a preview crawler uses up a password link's click limit without its password",
+    file: DECISION,
+    search: '? unlocked && request.method === "POST"',
+    replace: '? request.method === "GET" || (unlocked && request.method === "POST")',
+    tests: PASSWORD_TESTS,
+  },
+  {
     id: "password-any-accepted",
     bug: "any password unlocks the link",
     file: "worker/src/redirect/unlock.ts",
