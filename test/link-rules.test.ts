@@ -233,6 +233,8 @@ describe("hostile rules", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ["a country name", { rules: [rule({ country: ["Germany"] })] }, "rules.0.when.country.0"],
     ["a lower-case country", { rules: [rule({ country: ["de"] })] }, "rules.0.when.country.0"],
+    ["a country code no country has", { rules: [rule({ country: ["DE", "XX"] })] }, "rules.0.when.country.1"],
+    ["a reserved country code", { rules: [rule({ country: ["UK"] })] }, "rules.0.when.country.0"],
     ["a country with a NUL", { rules: [rule({ country: ["D\u0000"] })] }, "rules.0.when.country.0"],
     ["an unknown device", { rules: [rule({ device: ["windows-phone"] })] }, "rules.0.when.device.0"],
     ["a language that is no tag", { rules: [rule({ language: ["de;q=1"] })] }, "rules.0.when.language.0"],

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isCountryCode } from "@shared/links/countries";
 import { DEVICES, MAX_RULES, UTM_FIELDS } from "@shared/links/rules";
 import { text } from "./text";
 
@@ -10,7 +11,6 @@ import { text } from "./text";
  */
 
 const RULE_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-const COUNTRY_PATTERN = /^[A-Z]{2}$/;
 /** A BCP 47 language tag as Accept-Language carries it: `de`, `de-AT`, `zh-Hant-TW`. */
 const LANGUAGE_PATTERN = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
 
@@ -19,7 +19,7 @@ const DateTimeSchema = z.iso.datetime({ offset: true });
 const WhenSchema = z
   .strictObject({
     country: z
-      .array(text().regex(COUNTRY_PATTERN, "must be an ISO 3166-1 alpha-2 code in capitals, like DE"))
+      .array(text().refine(isCountryCode, "must be an ISO 3166-1 alpha-2 country code in capitals, like DE"))
       .min(1)
       .max(50)
       .optional()
