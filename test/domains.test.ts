@@ -382,6 +382,74 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
     });
   });
 
+  describe("owners on two domains: QR, bulk, upsert and the filtered lists", () => {
+    it("keeps each owner to its own links there too, and a restricted domain refuses them per item", async () => {
+      const slug = unique("iso");
+      const mine = await json<Link>(
+        await as(alice.key, "PUT", `/links/external/${slug}`, {
+          url: "https://alice.example/ext",
+          slug,
+          domain: "acme.link",
+        }),
+        201,
+      );
+      // The same external id under Bob is Bob's own link; Alice's stays as it was.
+      const bobs = await json<Link>(
+        await as(bob.key, "PUT", `/links/external/${slug}`, {
+          url: "https://bob.example/ext",
+          domain: "acme.link",
+        }),
+        201,
+      );
+      expect(bobs.id).not.toBe(mine.id);
+      expect(await locationAt(stack, "acme.link", `/${slug}`)).toBe("302 https://alice.example/ext");
+      await problem(await as(bob.key, "GET", `/links/${slug}/qr?domain=acme.link`), 404, "not-found");
+      expect((await as(alice.key, "GET", `/links/${slug}/qr?domain=acme.link`)).status).toBe(200);
+      const listed = await json<{ data: Link[] }>(
+        await as(bob.key, "GET", "/links?limit=100&domain=acme.link"),
+        200,
+      );
+      expect(listed.data.map((l) => l.id)).toContain(bobs.id);
+      expect(listed.data.map((l) => l.id)).not.toContain(mine.id);
+      const summary = await json<{ topLinks: { slug: string }[] }>(
+        await as(bob.key, "GET", "/stats?domain=acme.link"),
+        200,
+      );
+      expect(summary.topLinks.map((l) => l.slug)).not.toContain(slug);
+
+      // acme.de admits Alice only: Bob's bulk item on it is a 403, his item elsewhere is created.
+      const bulk = await json<{ results: { status: number; error?: { type: string } }[] }>(
+        await as(bob.key, "POST", "/links/bulk", [
+          { url: "https://bob.example/de", domain: "acme.de" },
+          { url: "https://bob.example/link", domain: "acme.link" },
+        ]),
+        200,
+      );
+      expect(bulk.results.map((r) => r.status)).toEqual([403, 201]);
+      expect(bulk.results[0]?.error?.type).toBe(`${PROBLEM_TYPE_BASE}domain-not-allowed`);
+      const deSlug = unique("deqr");
+      await json(
+        await as(alice.key, "POST", "/links", {
+          url: "https://alice.example/de",
+          slug: deSlug,
+          domain: "acme.de",
+        }),
+        201,
+      );
+      await problem(
+        await as(bob.key, "GET", `/links/${deSlug}/qr?domain=acme.de`),
+        403,
+        "domain-not-allowed",
+      );
+      // A link cannot move to another domain by PATCH (the body has no domain).
+      await problem(
+        await as(alice.key, "PATCH", `/links/${slug}?domain=acme.link`, { domain: "acme.de" }),
+        400,
+        "invalid-request",
+      );
+    });
+  });
+
   describe("clicks by domain", () => {
     it("records the domain with each click; the summary filters by it and a link's stats take ?domain", async () => {
       const carol = await newKey("carol");
