@@ -83,19 +83,40 @@ describe("DomainTable", () => {
     });
   });
 
-  it("serves the default domain alone when the first read fails, and retries after a second", async () => {
+  it("when the first read fails, serves the default domain's own host, answers 503 for any other, retries after a second", async () => {
     vi.useFakeTimers({ now: 0 });
     const { kv, state } = fakeKv(table("acme.link"));
     state.fail = true;
     vi.spyOn(console, "error").mockImplementation(() => {});
     const domains = new DomainTable(kv, policy, 60_000, 60);
     const { ctx, settle } = background();
-    expect((await domains.site("acme.link", ctx))?.domain).toBe("");
+    // acme.link may be a domain of its own: serving it the default domain's links would redirect to another brand's targets.
+    const refused = await domains.site("acme.link", ctx).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ProblemError);
+    expect((refused as ProblemError).status).toBe(503);
+    expect((await domains.site("SHO.rt", ctx))?.domain).toBe("");
+    expect(state.reads).toBe(1);
     state.fail = false;
     vi.setSystemTime(1000);
+    domains.siteNow("sho.rt", ctx);
+    await settle();
+    expect(domains.siteNow("acme.link", ctx)?.domain).toBe("acme.link");
+    expect(domains.siteNow("other.example", ctx)?.domain).toBe("");
+  });
+
+  it("keeps serving the table it has when a later read fails", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { kv, state } = fakeKv(table("acme.link"));
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const domains = new DomainTable(kv, policy, 5000, 60);
+    const { ctx, settle } = background();
+    expect((await domains.site("acme.link", ctx))?.domain).toBe("acme.link");
+    state.fail = true;
+    vi.setSystemTime(5000);
     domains.siteNow("acme.link", ctx);
     await settle();
     expect(domains.siteNow("acme.link", ctx)?.domain).toBe("acme.link");
+    expect(domains.siteNow("other.example", ctx)?.domain).toBe("");
   });
 
   it("answers null for unknown hosts when they get a 404, and a 400 problem for a Host that is no host", async () => {

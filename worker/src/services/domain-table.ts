@@ -9,7 +9,7 @@ import {
   siteMap,
 } from "@shared/domains/table";
 import { DOMAIN_TABLE_KEY } from "@shared/keys";
-import { ProblemError } from "@shared/problem";
+import { ProblemError, unavailable } from "@shared/problem";
 
 /** Where a background refresh runs (the execution context). */
 type Background = { waitUntil(promise: Promise<unknown>): void };
@@ -32,6 +32,11 @@ const MAX_REMEMBERED_HOSTS = 1000;
 export class DomainTable {
   private sites: SiteMap | null = null;
   /**
+   * The isolate could not read the table yet: only the default domain's own host is known, and any
+   * other Host may be a domain of its own, so it gets a 503 rather than the default domain's links.
+   */
+  private unread = false;
+  /**
    * The site of each raw Host seen since the table last changed. For an already normal Host this
    * costs about what normalizing it does (≈ 0.2 µs, docs/benchmarks.md); a Host in another spelling
    * (uppercase, trailing dot, IDN) would otherwise be parsed as a URL on every request.
@@ -52,7 +57,7 @@ export class DomainTable {
    * The site for a raw Host (`name[:port]` as the request carried it) from memory; null when
    * unknown hosts get a 404; undefined before this isolate has read the table (then `site`).
    * Starts a background refresh when one is due. Throws a 400 problem for a Host that is no
-   * host name.
+   * host name, and a 503 for any host but the default domain's own while the table could never be read.
    */
   siteNow(rawHost: string, ctx: Background): Site | null | undefined {
     if (!this.sites) return undefined;
@@ -62,6 +67,7 @@ export class DomainTable {
     const host = normalizeHost(rawHost);
     if (host.problem) throw invalidHost(host.problem);
     const site = siteFor(this.sites, host);
+    if (site === null && this.unread) throw unavailable("the short domains are not known yet; try again");
     if (this.siteOfRawHost.size >= MAX_REMEMBERED_HOSTS) this.siteOfRawHost.clear();
     this.siteOfRawHost.set(rawHost, site);
     return site;
@@ -87,8 +93,9 @@ export class DomainTable {
     this.replace(table);
   }
 
-  private install(sites: SiteMap): void {
+  private install(sites: SiteMap, unread = false): void {
     this.sites = sites;
+    this.unread = unread;
     this.siteOfRawHost.clear();
   }
 
@@ -112,8 +119,8 @@ export class DomainTable {
       })
       .catch((err) => {
         console.error("domain table not read from KV", err);
-        // Keep serving the last table; the first read of an isolate serves the default domain alone.
-        if (!this.sites) this.install(siteMap(EMPTY, this.policy));
+        // Keep serving the last table; without one, the default domain's own host alone (`unread`).
+        if (!this.sites) this.install(siteMap(EMPTY, { ...this.policy, unknownHosts: "not-found" }), true);
         this.nextReadAt = Date.now() + RETRY_AFTER_FAILURE_MS;
       })
       .finally(() => {
