@@ -283,6 +283,18 @@ describe("hostile rules", () => {
       "rules.0.when.query.0.value",
     ],
     [
+      "rules of 20 × 2 KiB targets and 1 KiB query values",
+      {
+        rules: Array.from({ length: 20 }, (_, i) =>
+          rule(
+            { query: [{ name: `p${i}`, value: "v".repeat(1000) }] },
+            { url: `https://example.com/${"a".repeat(2000)}` },
+          ),
+        ),
+      },
+      "rules",
+    ],
+    [
       "a lone surrogate in a query name",
       { rules: [rule({ query: [{ name: "\ud800" }] })] },
       "rules.0.when.query.0.name",

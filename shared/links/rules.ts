@@ -9,6 +9,13 @@ export type Device = (typeof DEVICES)[number];
 /** At most this many rules per link: every redirect of the link may evaluate each of them. */
 export const MAX_RULES = 20;
 
+/**
+ * At most this many characters of rules, as JSON: they ride in every KV record and isolate
+ * cache entry of the link (up to 10,000 a cache), and each field's own limit would allow ~300 KB.
+ * Twenty rules with 700-character targets fit.
+ */
+export const MAX_RULES_JSON_LENGTH = 16 * 1024;
+
 /** A rule as the API takes and returns it and Postgres stores it; times are ISO 8601 strings. */
 export type LinkRule = {
   /** Stable across edits and reorders; the click event and the `rules` breakdown name it. */

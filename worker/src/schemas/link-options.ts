@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isCountryCode } from "@shared/links/countries";
-import { DEVICES, MAX_RULES, UTM_FIELDS } from "@shared/links/rules";
+import { DEVICES, MAX_RULES, MAX_RULES_JSON_LENGTH, UTM_FIELDS } from "@shared/links/rules";
 import { text } from "./text";
 
 /**
@@ -100,10 +100,16 @@ export function rulesSchema<Target extends z.ZodType<string>, Status extends z.Z
           ctx.addIssue({ code: "custom", path: [index, "id"], message: "is used twice" });
         seen.add(rule.id);
       });
+      if (JSON.stringify(rules).length > MAX_RULES_JSON_LENGTH) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must not exceed ${MAX_RULES_JSON_LENGTH} characters as JSON`,
+        });
+      }
     })
     .openapi({
       description:
-        `Up to ${MAX_RULES} rules; the first whose conditions all hold chooses the target (and may choose the ` +
+        `Up to ${MAX_RULES} rules (${MAX_RULES_JSON_LENGTH} characters as JSON); the first whose conditions all hold chooses the target (and may choose the ` +
         "status code), else the link's own target.",
       example: [
         { id: "ios-app", when: { device: ["ios"] }, url: "https://apps.apple.com/app/id123" },
