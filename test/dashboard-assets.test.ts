@@ -106,4 +106,53 @@ describe("the reserved slug dashboard", () => {
       { slug: "dashboard", ownerId: "legacy", url: "https://example.com/old" },
     ]);
   });
+
+  it("such a link is still read, edited, its stats and QR code read, and deleted through the API", async () => {
+    await holdReservedSlug(legacy, "dashboard", "https://example.com/kept");
+    expect((await legacy.api("GET", "/links/dashboard")).status).toBe(200);
+    expect((await legacy.api("GET", "/links/dashboard/stats")).status).toBe(200);
+    expect((await legacy.api("GET", "/links/dashboard/qr")).status).toBe(200);
+    const patched = await legacy.api("PATCH", "/links/dashboard", { url: "https://example.com/moved" });
+    expect(patched.status).toBe(200);
+    expect((await legacy.fetch("/dashboard")).headers.get("location")).toBe("https://example.com/moved");
+    // A password set now: its form posts to /dashboard, which unlocks it.
+    expect((await legacy.api("PATCH", "/links/dashboard", { password: "correct horse" })).status).toBe(200);
+    const formPage = await legacy.fetch("/dashboard");
+    expect(formPage.status).toBe(200);
+    expect(await formPage.text()).toContain('<form method="post">');
+    const unlocked = await legacy.fetch("/dashboard", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "cf-connecting-ip": "2001:db8::d" },
+      body: "password=correct+horse",
+    });
+    expect(unlocked.status).toBe(303);
+    expect(unlocked.headers.get("location")).toBe("https://example.com/moved");
+    expect((await legacy.api("DELETE", "/links/dashboard")).status).toBe(204);
+    const after = await legacy.fetch("/dashboard");
+    expect(after.status).toBe(308);
+    expect(after.headers.get("location")).toBe("/dashboard/");
+    // Still no new link on the word.
+    expect(
+      (await legacy.api("POST", "/links", { url: "https://example.com/", slug: "dashboard" })).status,
+    ).toBe(400);
+  });
+
+  it("a link that held it in other letter case keeps redirecting too (the reservation ignores case)", async () => {
+    await holdReservedSlug(legacy, "Dashboard", "https://example.com/capital");
+    const res = await legacy.fetch("/Dashboard");
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("https://example.com/capital");
+    expect((await legacy.fetch("/DASHBOARD")).headers.get("location")).toBe("/dashboard/");
+  });
 });
+
+/** A live link on a reserved slug, as one made before the word was reserved: in Postgres and KV. */
+async function holdReservedSlug(on: Stack, slug: string, url: string): Promise<void> {
+  await on.db.query("update links set deleted_at = now() where slug = $1 and deleted_at is null", [slug]);
+  const { rows } = await on.db.query(
+    "insert into links (slug, url, owner_id) values ($1, $2, 'legacy') returning id",
+    [slug, url],
+  );
+  const kv = await on.mf.getKVNamespace("LINKS", "edge");
+  await kv.put(linkKey("", slug), JSON.stringify({ v: 1, id: rows[0].id, u: url }));
+}

@@ -1,7 +1,10 @@
+import { isTombstone } from "@shared/links/record";
 import { notFound } from "@shared/problem";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { bodyLimit } from "../middleware/body-limit";
 import { answerRedirect, hostOf } from "../redirect/answer";
+import { answerUnlock, UNLOCK_BODY_MAX_BYTES } from "../redirect/unlock";
 import { runtimeFor } from "../runtime";
 import { resolveLink } from "../services/resolve-link";
 
@@ -86,14 +89,23 @@ dashboard.get("/docs/:file", (c) => serveAsset(c, "docs", c.req.param("file")));
 dashboard.get("/docs", (c) => c.redirect("/docs/", 308));
 
 /**
- * `/dashboard` without the slash: a link stored with the slug `dashboard` before the word was reserved keeps
- * redirecting here (the start-up repair and `npm run links:reserved` report it); otherwise on to the dashboard.
- * Only a stored record counts: a domain's not-found redirect, or a store that cannot answer, is no such link.
+ * `/dashboard` without the slash, in any letter case (the reservation ignores case, slugs do not): a link stored
+ * on that word before it was reserved keeps redirecting here, and a password link's form still posts here (the
+ * start-up repair and `npm run links:reserved` report such links); otherwise on to the dashboard. Only a stored
+ * record counts: a domain's not-found redirect, or a store that cannot answer, is no such link.
  */
-dashboard.get("/dashboard", async (c) => {
+const LEGACY = "/:slug{[Dd][Aa][Ss][Hh][Bb][Oo][Aa][Rr][Dd]}";
+
+dashboard.get(LEGACY, async (c) => {
+  const slug = c.req.param("slug");
   const rt = runtimeFor(c.env);
   const site = await rt.domains.site(hostOf(c.req.url), c.executionCtx);
-  const legacy = site && (await resolveLink(rt, c.executionCtx, site.domain, "dashboard").catch(() => null));
-  if (legacy) return answerRedirect(c.req.raw, c.env, c.executionCtx, "dashboard", "/dashboard");
+  const legacy = site && (await resolveLink(rt, c.executionCtx, site.domain, slug).catch(() => null));
+  // A deleted link's tombstone is no link: the word goes back to the dashboard.
+  if (legacy && !isTombstone(legacy))
+    return answerRedirect(c.req.raw, c.env, c.executionCtx, slug, c.req.path);
   return c.redirect("/dashboard/", 308);
 });
+dashboard.post(LEGACY, bodyLimit(UNLOCK_BODY_MAX_BYTES, 4 * UNLOCK_BODY_MAX_BYTES), (c) =>
+  answerUnlock(c.req.raw, c.env, c.executionCtx, c.req.param("slug"), c.req.path),
+);

@@ -23,11 +23,18 @@ import { text } from "./text";
  * string a request carries is a `text()`, which refuses control characters and lone surrogates.
  */
 
-export const SlugSchema = text()
+/** A slug's form. A path may name a reserved word: a link made before its word was reserved stays manageable. */
+const SlugFormSchema = text()
   .max(SLUG_MAX_LENGTH)
-  .regex(SLUG_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -")
-  .refine((slug) => !isReservedSlug(slug), "is a reserved word")
-  .openapi({ example: "launch-2026" });
+  .regex(SLUG_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -");
+
+/** A slug a new link may take: not a reserved word. */
+export const SlugSchema = SlugFormSchema.refine(
+  (slug) => !isReservedSlug(slug),
+  "is a reserved word",
+).openapi({
+  example: "launch-2026",
+});
 
 export const TargetUrlSchema = text()
   .max(TARGET_URL_MAX_LENGTH)
@@ -193,7 +200,7 @@ export const ListQuerySchema = z.object({
 });
 
 export const SlugParamSchema = z.object({
-  slug: SlugSchema.openapi({ param: { name: "slug", in: "path" } }),
+  slug: SlugFormSchema.openapi({ param: { name: "slug", in: "path" }, example: "launch-2026" }),
 });
 export const ExternalIdParamSchema = z.object({
   externalId: ExternalIdSchema.openapi({ param: { name: "externalId", in: "path" } }),
