@@ -31,6 +31,9 @@ export const HOST_MESSAGES: Record<HostProblem, string> = {
 const MAX_INPUT = 1024;
 // Already normal: lowercase letters, digits and hyphens in dot-separated labels, an optional port.
 const CANONICAL = /^[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*(?::[1-9]\d{0,4})?$/;
+// Written like CANONICAL but for the parser to judge: a punycode label (valid only if it decodes) or a last
+// label that reads as a number (then the name is an IPv4 address in some spelling, `127.1`, `0x7f.1`, or none).
+const FOR_THE_PARSER = /(?:^|\.)xn--|(?:^|\.)(?:\d+|0x[0-9a-f]*)(?::\d+)?$/;
 // Only a host and a port may be written: no userinfo, path, query, fragment, backslash or whitespace.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
 const NOT_AUTHORITY = /[/?#@\\\s\u0000-\u001f\u007f]/;
@@ -44,7 +47,7 @@ const NOT_AUTHORITY = /[/?#@\\\s\u0000-\u001f\u007f]/;
 export function normalizeHost(raw: string): HostResult {
   if (raw.length === 0) return { problem: "empty" };
   if (raw.length > MAX_INPUT) return { problem: "name-too-long" };
-  if (CANONICAL.test(raw) && raw.length <= 253 + 6) {
+  if (CANONICAL.test(raw) && !FOR_THE_PARSER.test(raw) && raw.length <= 253 + 6) {
     const colon = raw.indexOf(":");
     if (colon === -1) return raw.length <= 253 ? { host: raw, hostname: raw } : { problem: "name-too-long" };
     const port = raw.slice(colon + 1);
