@@ -189,6 +189,18 @@ describe("a password link", () => {
     expect((await post(slug, form("new one"))).status).toBe(303);
   });
 
+  it("keeps the password through a PUT by external id that leaves it out (GET never shows it)", async () => {
+    const externalId = unique("ext");
+    const body = { url: TARGET, slug: unique("put") };
+    const created = await stack.api("PUT", `/links/external/${externalId}`, { ...body, password: PASSWORD });
+    expect(await created.json()).toMatchObject({ passwordProtected: true });
+    const replaced = await stack.api("PUT", `/links/external/${externalId}`, { ...body, tags: ["synced"] });
+    expect(replaced.status).toBe(200);
+    expect(await replaced.json()).toMatchObject({ passwordProtected: true, tags: ["synced"] });
+    await expectForm(await stack.fetch(`/${body.slug}`), 200);
+    expect((await post(body.slug, form(PASSWORD))).status).toBe(303);
+  });
+
   it("refuses a POST to a link without a password (405) or to no link (404)", async () => {
     const res = await stack.api("POST", "/links", { url: TARGET, slug: unique("open") });
     const { slug } = (await res.json()) as { slug: string };

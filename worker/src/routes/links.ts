@@ -149,6 +149,8 @@ links.openapi(
     middleware: canWrite,
     path: "/external/{externalId}",
     summary: "Create or replace the link with this external id (idempotent)",
+    description:
+      "Every field left out is reset to its default, except `password`, which is kept (never returned).",
     security,
     request: { params: ExternalIdParamSchema, body: jsonBody(UpsertLinkSchema) },
     responses: {

@@ -194,7 +194,8 @@ export class LinkService {
       maxClicks: input.maxClicks ?? null,
       tags: input.tags ?? [],
       rules: input.rules ?? [],
-      password: input.password ?? null,
+      // Left out, the password stays: GET never returns it, so a read-modify-PUT would drop it unseen.
+      password: input.password,
       preview: input.preview ?? null,
       forwardQuery: input.forwardQuery ?? null,
       utm: input.utm ?? null,
