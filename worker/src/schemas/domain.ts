@@ -30,7 +30,7 @@ export const DomainNameSchema = text()
 export const LinkDomainSchema = DomainNameSchema.optional().openapi({
   description:
     "The link's short domain (one of GET /api/v1/domains, or the default domain's own name). Left out: the " +
-    "default domain (PUBLIC_BASE_URL's host).",
+    "default domain (PUBLIC_BASE_URL's host; without it, the request's host).",
   example: "acme.link",
 });
 
