@@ -1,5 +1,6 @@
 import { PROBLEM_TYPE_BASE } from "@shared/problem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { displayPrefix, generateApiKey, hashApiKey } from "../shared/api-keys";
 import { eventually, type Stack, startStack } from "./stack";
 
 /** Redirect rules, query forwarding and UTM parameters, through the real stack and the real aggregator. */
@@ -164,6 +165,57 @@ describe("redirect rules", () => {
       slug,
     ]);
     expect(rows.map((r) => r.rule)).toEqual(["ios", "ios", null]);
+  }, 30_000);
+});
+
+describe("the rules breakdown of two owners", () => {
+  it("counts each link's own clicks under a rule id both owners use, and is 404 to the other owner", async () => {
+    const key = generateApiKey();
+    await stack.db.query(
+      "insert into api_keys (name, owner_id, key_hash, prefix, scopes) values ($1, $2, $3, $4, $5)",
+      [
+        "other",
+        unique("owner"),
+        await hashApiKey(key),
+        displayPrefix(key),
+        ["links:read", "links:write", "stats:read"],
+      ],
+    );
+    const other = { Authorization: `Bearer ${key}` };
+    const rules = [{ id: "ios", when: { device: ["ios"] }, url: "https://example.com/ios" }];
+    const mine = await createLink({ url: "https://example.com/mine", rules });
+    const theirsRes = await stack.api(
+      "POST",
+      "/links",
+      { slug: unique("t"), url: "https://example.com/t", rules },
+      other,
+    );
+    expect(theirsRes.status).toBe(201);
+    const theirs = (await theirsRes.json()) as Link;
+    for (const [slug, uas] of [
+      [mine.slug, [IPHONE, WINDOWS]],
+      [theirs.slug, [IPHONE, IPHONE, IPHONE]],
+    ] as const) {
+      for (const ua of uas) expect((await visit(`/${slug}`, { "user-agent": ua })).status).toBe(302);
+    }
+    type Stats = { totals: { clicks: number }; rules: Array<{ value: string; clicks: number }> };
+    const statsOf = (slug: string, clicks: number, headers?: Record<string, string>) =>
+      eventually(async () => {
+        const body = (await (
+          await stack.api("GET", `/links/${slug}/stats`, undefined, headers)
+        ).json()) as Stats;
+        const inRules = body.rules.reduce((sum, r) => sum + r.clicks, 0);
+        return body.totals.clicks === clicks && inRules === clicks ? body.rules : undefined;
+      }, 20_000);
+    // Equal counts: in either order.
+    expect(await statsOf(mine.slug, 2)).toEqual(
+      expect.arrayContaining([
+        { value: "ios", clicks: 1 },
+        { value: "(none)", clicks: 1 },
+      ]),
+    );
+    expect(await statsOf(theirs.slug, 3, other)).toEqual([{ value: "ios", clicks: 3 }]);
+    expect((await stack.api("GET", `/links/${mine.slug}/stats`, undefined, other)).status).toBe(404);
   }, 30_000);
 });
 
