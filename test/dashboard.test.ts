@@ -63,7 +63,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       await expect.poll(() => page.getByRole("alert").textContent()).toContain("not valid");
     });
     await step("sign in", () => signIn(page, origin, alice));
-    await step("overview", () => page.getByRole("heading", { name: "Overview" }).waitFor());
+    await step("overview", () => page.getByRole("heading", { name: "Top links" }).waitFor());
     await screenshot(page, "overview");
   });
 

@@ -133,6 +133,15 @@ describe("owners in the list", () => {
     expect((await stack.api("GET", `/links/${slugs.b1}/qr`)).status).toBe(200);
   });
 
+  it("the admin token deletes another owner's link; the owner then finds it gone", async () => {
+    const slug = `b2-${run}`;
+    await ok(await as(bob, "POST", "/links", { url: "https://shop.example/b2", slug }), 201);
+    expect((await as(alice, "DELETE", `/links/${slug}`)).status).toBe(404);
+    expect((await as(bob, "GET", `/links/${slug}`)).status).toBe(200);
+    expect((await stack.api("DELETE", `/links/${slug}`)).status).toBe(204);
+    expect((await as(bob, "GET", `/links/${slug}`)).status).toBe(404);
+  });
+
   it("a key still sees nothing of another owner's link", async () => {
     for (const path of [`/links/${slugs.b1}`, `/links/${slugs.b1}/stats`, `/links/${slugs.b1}/qr`]) {
       expect((await as(alice, "GET", path)).status).toBe(404);
