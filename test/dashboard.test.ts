@@ -112,7 +112,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       await page.getByLabel("Target URL").fill(`${TARGET_ORIGIN}/edited`);
       await page.getByLabel("Tags").fill("launch, edited");
       await page.getByRole("button", { name: "Save changes" }).click();
-      await page.getByRole("heading", { level: 1, name: slug }).waitFor();
+      await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
       await expect.poll(() => page.locator("dd.target").textContent()).toBe(`${TARGET_ORIGIN}/edited`);
     });
     expect(await follow(page, shortUrl)).toBe(`${TARGET_ORIGIN}/edited`);
@@ -273,7 +273,8 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
         await page.getByLabel("utm_source").fill("");
         await page.getByLabel("Rules (JSON)").fill("");
         await page.getByRole("button", { name: "Save changes" }).click();
-        await page.getByRole("heading", { level: 1, name: optSlug }).waitFor();
+        // Exact: the edit page's own heading, "Edit <slug>", would match at once, before the save lands.
+        await page.getByRole("heading", { level: 1, name: optSlug, exact: true }).waitFor();
       });
       const edited = (await (await get()).json()) as Record<string, unknown>;
       // Emptied fields are cleared; the password, left empty, is kept.
@@ -308,8 +309,22 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
         await page.locator(".stats .card").first().waitFor();
         expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
         await screenshot(page, "phone-link");
+        // A row wider than the phone: the table scrolls inside its box, the page does not (the Copy
+        // buttons' hidden live regions are clipped by that box too).
+        const wide = await stack.api(
+          "POST",
+          "/links",
+          {
+            url: `${TARGET_ORIGIN}/${"wide-".repeat(20)}`,
+            slug: `wide-${run}`,
+            tags: ["spring-newsletter-campaign"],
+          },
+          { Authorization: `Bearer ${alice}` },
+        );
+        expect(wide.status).toBe(201);
         await page.goto(`${origin}/dashboard/#/links`);
-        await page.locator("table.links").waitFor();
+        await page.getByRole("link", { name: `wide-${run}` }).waitFor();
+        expect(await page.evaluate("document.querySelector('.table-wrap').scrollWidth")).toBeGreaterThan(390);
         expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
       });
     } finally {
