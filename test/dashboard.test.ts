@@ -101,6 +101,11 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       expect(await seriesTotal(page)).toBe(1);
       expect(await page.locator(".chart canvas").count()).toBeGreaterThan(0);
       expect(await page.locator(".stats .card", { hasText: "Humans" }).locator("dd").textContent()).toBe("1");
+      // The API's "(none)" said in words: a click on the default domain, no referrer, no rule.
+      const breakdown = (title: string) => page.locator(".breakdown", { hasText: title }).locator("tbody");
+      expect(await breakdown("Domains").textContent()).toContain("(the default domain)");
+      expect(await breakdown("Top referrers").textContent()).toContain("(none: typed or bookmarked)");
+      expect(await breakdown("Redirect rules").textContent()).toContain("(none: the link's own target)");
       await screenshot(page, "link");
     });
   });

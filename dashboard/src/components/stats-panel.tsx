@@ -14,7 +14,15 @@ const BREAKDOWN_TITLES: Record<string, string> = {
   browsers: "Browsers",
   os: "Operating systems",
   domains: "Domains",
-  rules: "Redirect rules (rule id; empty: the link's own target)",
+  rules: "Redirect rules",
+};
+
+/** What the API's "(none)" (no value recorded) means in each breakdown. */
+const NONE_LABELS: Record<string, string> = {
+  referrers: "(none: typed or bookmarked)",
+  countries: "(unknown)",
+  domains: "(the default domain)",
+  rules: "(none: the link's own target)",
 };
 
 const isBreakdown = (v: unknown): v is Breakdown =>
@@ -133,7 +141,12 @@ export function StatsPanel(props: { api: Api; slug: string; domain?: string }) {
           </details>
           <div class="breakdowns">
             {breakdowns.map(([key, rows]) => (
-              <BreakdownTable key={key} title={BREAKDOWN_TITLES[key] ?? key} rows={rows as Breakdown} />
+              <BreakdownTable
+                key={key}
+                title={BREAKDOWN_TITLES[key] ?? key}
+                none={NONE_LABELS[key] ?? "(unknown)"}
+                rows={rows as Breakdown}
+              />
             ))}
           </div>
         </>
@@ -142,7 +155,7 @@ export function StatsPanel(props: { api: Api; slug: string; domain?: string }) {
   );
 }
 
-function BreakdownTable(props: { title: string; rows: Breakdown }) {
+function BreakdownTable(props: { title: string; none: string; rows: Breakdown }) {
   const max = Math.max(1, ...props.rows.map((r) => r.clicks));
   return (
     <div class="breakdown">
@@ -163,7 +176,7 @@ function BreakdownTable(props: { title: string; rows: Breakdown }) {
             {props.rows.map((r) => (
               <tr key={r.value}>
                 <td>
-                  {r.value || <span class="muted">(unknown)</span>}
+                  {r.value && r.value !== "(none)" ? r.value : <span class="muted">{props.none}</span>}
                   <meter class="bar" min={0} max={max} value={r.clicks} aria-hidden="true" />
                 </td>
                 <td class="num">{r.clicks}</td>
