@@ -582,6 +582,54 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
       await problem(await at(stack, "brief.example", `/${slug}`), 404, "not-found");
     });
   });
+
+  describe("changes at the same moment", () => {
+    it("leave KV with the table Postgres has, after many concurrent adds and removes", async () => {
+      const names = Array.from({ length: 16 }, (_, i) => `race${i}-${unique("d")}.example`);
+      const kv = await stack.mf.getKVNamespace("LINKS", "edge");
+      const published = async () =>
+        ((await kv.get("config:domains", "json")) as { domains: { name: string }[] }).domains
+          .map((d) => d.name)
+          .sort();
+      const stored = async () =>
+        (await stack.db.query<{ name: string }>("select name from domains")).rows.map((r) => r.name).sort();
+      // Each round adds the names it does not have and removes the ones it has, all at once.
+      for (let round = 0; round < 6; round++) {
+        const have = new Set(await stored());
+        const changes = await Promise.all(
+          names.map((name) =>
+            have.has(name)
+              ? stack.api("DELETE", `/domains/${name}`)
+              : stack.api("POST", "/domains", { name }),
+          ),
+        );
+        expect(changes.every((res) => res.status === 201 || res.status === 204)).toBe(true);
+        expect(await published()).toEqual(await stored());
+      }
+    });
+
+    it("publish one at a time: a change waits while the domain table's lock is held", async () => {
+      // White-box, as the race itself is too short to meet on purpose: this test holds the lock.
+      const name = `${unique("locked")}.example`;
+      await stack.db.query("select pg_advisory_lock(hashtext('config:domains'))");
+      let added: Promise<Response>;
+      try {
+        added = stack.api("POST", "/domains", { name });
+        await eventually(async () => {
+          const { rows } = await stack.db.query(
+            "select 1 from pg_locks where locktype = 'advisory' and not granted",
+          );
+          return rows.length > 0 || undefined;
+        });
+      } finally {
+        await stack.db.query("select pg_advisory_unlock(hashtext('config:domains'))");
+      }
+      await json(await added, 201);
+      const kv = await stack.mf.getKVNamespace("LINKS", "edge");
+      const table = (await kv.get("config:domains", "json")) as { domains: { name: string }[] };
+      expect(table.domains.map((d) => d.name)).toContain(name);
+    });
+  });
 });
 
 describe("UNKNOWN_HOSTS=not-found", () => {

@@ -95,9 +95,16 @@ export class DomainService {
     await this.publish();
   }
 
-  /** Writes the whole table to KV (the edge reads it whole) and serves it in this isolate at once. */
+  /**
+   * Writes the whole table to KV (the edge reads it whole) and serves it in this isolate at once.
+   * Read and write hold DOMAIN_TABLE_LOCK: two changes publishing at once could otherwise put the
+   * older read last, and KV would keep a table without the later change.
+   */
   private async publish(): Promise<void> {
-    await this.table.publish(publishedTable(await this.list()));
+    await this.db.transaction(async (tx) => {
+      await lockDomainTable(tx);
+      await this.table.publish(publishedTable(await tx.select().from(domains).orderBy(asc(domains.name))));
+    });
   }
 
   /** A domain's redirects may not point at this service: any short domain, the new one included. */
@@ -118,6 +125,14 @@ export function toApiDomain(row: Domain, defaultHost: string | null): ApiDomain 
     allowedOwners: row.allowedOwners,
     createdAt: row.createdAt.toISOString(),
   };
+}
+
+/** A Postgres advisory lock's key: held while the domain table is changed or published. */
+const DOMAIN_TABLE_LOCK = sql`hashtext('config:domains')`;
+
+/** Waits for and takes DOMAIN_TABLE_LOCK until the transaction ends. */
+async function lockDomainTable(tx: Pick<Database, "execute">): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${DOMAIN_TABLE_LOCK})`);
 }
 
 function normalizedName(raw: string): string {
