@@ -353,25 +353,26 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
       expect(await locationAt(stack, DEFAULT_HOST, `/${slug}`)).toBe("302 https://bob.example/");
     });
 
-    it("a domain restricted to some owners is a 403 for any other owner's key, on every route", async () => {
+    it("a domain restricted to some owners refuses any other owner's new links (403)", async () => {
       const slug = unique("de");
       await json(
         await as(alice.key, "POST", "/links", { url: "https://alice.example/de", slug, domain: "acme.de" }),
         201,
       );
-      const calls: Array<[string, string, unknown?]> = [
+      const creates: Array<[string, string, unknown?]> = [
         ["POST", "/links", { url: "https://b.example/", domain: "acme.de" }],
         ["PUT", "/links/external/bob-1", { url: "https://b.example/", domain: "acme.de" }],
-        ["GET", `/links/${slug}?domain=acme.de`],
-        ["PATCH", `/links/${slug}?domain=acme.de`, { url: "https://b.example/" }],
-        ["DELETE", `/links/${slug}?domain=acme.de`],
-        ["GET", `/links/${slug}/stats?domain=acme.de`],
-        ["GET", "/links?domain=acme.de"],
-        ["GET", "/stats?domain=acme.de"],
       ];
-      for (const [method, path, body] of calls) {
+      for (const [method, path, body] of creates) {
         await problem(await as(bob.key, method, path, body), 403, "domain-not-allowed");
       }
+      // Alice's link there is still no business of Bob's: 404, and none in his lists.
+      await problem(await as(bob.key, "GET", `/links/${slug}?domain=acme.de`), 404, "not-found");
+      await problem(await as(bob.key, "DELETE", `/links/${slug}?domain=acme.de`), 404, "not-found");
+      await problem(await as(bob.key, "GET", `/links/${slug}/stats?domain=acme.de`), 404, "not-found");
+      expect(
+        (await json<{ data: unknown[] }>(await as(bob.key, "GET", "/links?domain=acme.de"), 200)).data,
+      ).toEqual([]);
       const { rows } = await stack.db.query(
         "select count(*)::int as n from links where domain = 'acme.de' and owner_id = 'bob'",
       );
@@ -379,6 +380,37 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
       // Alice may, and so may the admin token.
       expect((await as(alice.key, "GET", `/links/${slug}?domain=acme.de`)).status).toBe(200);
       expect((await stack.api("GET", "/links?domain=acme.de")).status).toBe(200);
+    });
+  });
+
+  describe("a restriction set after an owner's links are on the domain", () => {
+    it("keeps them theirs to read, change, delete, list, see stats and QR of; only new links are 403", async () => {
+      const name = `${unique("later")}.example`;
+      await json(await stack.api("POST", "/domains", { name }), 201);
+      const slug = unique("mine");
+      await json(
+        await as(bob.key, "POST", "/links", { url: "https://bob.example/", slug, domain: name }),
+        201,
+      );
+      await json(await stack.api("PATCH", `/domains/${name}`, { allowedOwners: ["alice"] }), 200);
+      const q = `?domain=${name}`;
+      expect((await json<Link>(await as(bob.key, "GET", `/links/${slug}${q}`), 200)).url).toBe(
+        "https://bob.example/",
+      );
+      const patched = await as(bob.key, "PATCH", `/links/${slug}${q}`, { url: "https://bob.example/new" });
+      expect((await json<Link>(patched, 200)).url).toBe("https://bob.example/new");
+      const listed = await json<{ data: Link[] }>(await as(bob.key, "GET", `/links${q}`), 200);
+      expect(listed.data.map((l) => l.slug)).toEqual([slug]);
+      await json(await as(bob.key, "GET", `/links/${slug}/stats${q}`), 200);
+      await json(await as(bob.key, "GET", `/stats${q}`), 200);
+      expect((await as(bob.key, "GET", `/links/${slug}/qr${q}`)).status).toBe(200);
+      await problem(
+        await as(bob.key, "POST", "/links", { url: "https://bob.example/2", domain: name }),
+        403,
+        "domain-not-allowed",
+      );
+      expect((await as(bob.key, "DELETE", `/links/${slug}${q}`)).status).toBe(204);
+      await problem(await as(bob.key, "GET", `/links/${slug}${q}`), 404, "not-found");
     });
   });
 
@@ -436,11 +468,8 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
         }),
         201,
       );
-      await problem(
-        await as(bob.key, "GET", `/links/${deSlug}/qr?domain=acme.de`),
-        403,
-        "domain-not-allowed",
-      );
+      // Alice's link on the domain Bob may not use is, like any other owner's, no link of his.
+      await problem(await as(bob.key, "GET", `/links/${deSlug}/qr?domain=acme.de`), 404, "not-found");
       // A link cannot move to another domain by PATCH (the body has no domain).
       await problem(
         await as(alice.key, "PATCH", `/links/${slug}?domain=acme.link`, { domain: "acme.de" }),

@@ -81,7 +81,7 @@ links.openapi(
   async (c) => {
     const { domain: name, ...input } = c.req.valid("json");
     const svc = services(c);
-    const row = await svc.links.create(await svc.domains.storedDomain(name), input);
+    const row = await svc.links.create(await svc.domains.storedDomain(name, "new-link"), input);
     return c.json(toApiLink(row, shortUrlBase(c)), 201, { Location: locationOf(row) });
   },
 );
@@ -99,7 +99,7 @@ links.openapi(
   async (c) => {
     const { domain: name, ...query } = c.req.valid("query");
     const svc = services(c);
-    const domain = name === undefined ? undefined : await svc.domains.storedDomain(name);
+    const domain = name === undefined ? undefined : await svc.domains.storedDomain(name, "existing-links");
     const { rows, next } = await svc.links.list({ ...query, domain });
     const base = shortUrlBase(c);
     const data = rows.map((row) => ({ ...toApiLink(row, base), clicks: row.clicks }));
@@ -131,7 +131,7 @@ links.openapi(
           });
         }
         const { domain: name, ...input } = parsed.data;
-        const domain = await svc.domains.storedDomain(name);
+        const domain = await svc.domains.storedDomain(name, "new-link");
         results.push({ index, status: 201, link: toApiLink(await svc.links.create(domain, input), base) });
       } catch (err) {
         if (!(err instanceof ProblemError)) throw err;
@@ -163,7 +163,8 @@ links.openapi(
   async (c) => {
     const { domain: name, ...input } = c.req.valid("json");
     const svc = services(c);
-    const domain = await svc.domains.storedDomain(name);
+    // It may create a link, so it is refused as a create on a domain the owner may not use.
+    const domain = await svc.domains.storedDomain(name, "new-link");
     const { link, created } = await svc.links.upsertByExternalId(
       domain,
       c.req.valid("param").externalId,
@@ -185,7 +186,7 @@ links.openapi(
   }),
   async (c) => {
     const svc = services(c);
-    const domain = await svc.domains.storedDomain(c.req.valid("query").domain);
+    const domain = await svc.domains.storedDomain(c.req.valid("query").domain, "existing-links");
     return c.json(toApiLink(await svc.links.get(domain, c.req.valid("param").slug), shortUrlBase(c)), 200);
   },
 );
@@ -202,7 +203,7 @@ links.openapi(
   }),
   async (c) => {
     const svc = services(c);
-    const domain = await svc.domains.storedDomain(c.req.valid("query").domain);
+    const domain = await svc.domains.storedDomain(c.req.valid("query").domain, "existing-links");
     const row = await svc.links.update(domain, c.req.valid("param").slug, c.req.valid("json"));
     return c.json(toApiLink(row, shortUrlBase(c)), 200);
   },
@@ -221,7 +222,7 @@ links.openapi(
   async (c) => {
     const svc = services(c);
     await svc.links.delete(
-      await svc.domains.storedDomain(c.req.valid("query").domain),
+      await svc.domains.storedDomain(c.req.valid("query").domain, "existing-links"),
       c.req.valid("param").slug,
     );
     return c.body(null, 204);

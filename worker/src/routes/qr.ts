@@ -40,7 +40,10 @@ qr.openapi(
   async (c) => {
     const opts = c.req.valid("query");
     const svc = services(c);
-    const link = await svc.links.get(await svc.domains.storedDomain(opts.domain), c.req.valid("param").slug);
+    const link = await svc.links.get(
+      await svc.domains.storedDomain(opts.domain, "existing-links"),
+      c.req.valid("param").slug,
+    );
     const { shortUrl } = toApiLink(link, shortUrlBase(c));
     // Private: the image names a link of this owner; it changes only if the link is deleted.
     const headers = { "Cache-Control": "private, max-age=300", "X-Short-Url": shortUrl };

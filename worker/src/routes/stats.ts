@@ -53,7 +53,7 @@ stats.openapi(
     const { slug } = c.req.valid("param");
     const query = c.req.valid("query");
     const db = c.var.db();
-    const domain = await domainAccess(c).storedDomain(query.domain);
+    const domain = await domainAccess(c).storedDomain(query.domain, "existing-links");
     const [link] = await db
       .select({ id: linksTable.id })
       .from(linksTable)
@@ -89,7 +89,8 @@ stats.openapi(
     const { domain: name, owner } = c.req.valid("query");
     const principal = c.var.principal;
     const reads = ownerToRead({ ownerId: principal.ownerId, seesEveryOwner: isAdminToken(principal) }, owner);
-    const domain = name === undefined ? undefined : await domainAccess(c).storedDomain(name);
+    const domain =
+      name === undefined ? undefined : await domainAccess(c).storedDomain(name, "existing-links");
     const summary = await new StatsService(c.var.db()).forOwner(reads, domain);
     const { defaultName } = shortUrlBaseFor(runtimeFor(c.env).config, c.req.url);
     const topLinks = summary.topLinks.map((l) => ({ ...l, domain: l.domain || defaultName }));

@@ -10,9 +10,11 @@ import { isAdminToken } from "./key-authority";
 /**
  * Which domain a link request means and whether its caller may use it, from Postgres (the
  * source of truth; the API never reads the edge's copy of the table). A domain with
- * `allowedOwners` admits only those owners' keys, and the admin token; any other is a 403.
+ * `allowedOwners` admits new links only from those owners' keys, and the admin token; any other
+ * is a 403. Links already there stay their owner's to read, change and delete: the restriction
+ * may come after them, and an owner should not lose its own links to it.
  *
- * @example const domain = await access.storedDomain(c.req.valid("query").domain);
+ * @example const domain = await access.storedDomain(c.req.valid("query").domain, "existing-links");
  */
 export class DomainAccess {
   private names: Promise<string[]> | undefined;
@@ -31,9 +33,14 @@ export class DomainAccess {
 
   /**
    * The stored domain ("" for the default) of a `domain` field as sent; left out, the default.
-   * 400 for a name that is no configured domain, 403 for one the caller's owner may not use.
+   * 400 for a name that is no configured domain; for a `"new-link"`, 403 for a domain the caller's
+   * owner may not create links on (`"existing-links"`: reading, changing, deleting the owner's own).
    */
-  async storedDomain(raw: string | undefined, path = "domain"): Promise<string> {
+  async storedDomain(
+    raw: string | undefined,
+    use: "new-link" | "existing-links",
+    path = "domain",
+  ): Promise<string> {
     let name = this.defaultHost;
     if (raw !== undefined && raw !== "") {
       const host = normalizeHost(raw);
@@ -57,7 +64,12 @@ export class DomainAccess {
       });
     }
     const allowed = row?.allowedOwners;
-    if (allowed && !isAdminToken(this.principal) && !allowed.includes(this.principal.ownerId)) {
+    if (
+      use === "new-link" &&
+      allowed &&
+      !isAdminToken(this.principal) &&
+      !allowed.includes(this.principal.ownerId)
+    ) {
       throw new ProblemError(403, "domain-not-allowed", "Domain not allowed", {
         detail: `this key's owner may not use the domain "${name}"`,
         errors: [{ path, message: "not allowed for this key's owner" }],
