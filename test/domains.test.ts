@@ -613,6 +613,53 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
   });
 
   describe("changes at the same moment", () => {
+    const someoneWaits = () =>
+      eventually(async () => {
+        const { rows } = await stack.db.query("select 1 from pg_locks where not granted");
+        return rows.length > 0 || undefined;
+      });
+
+    it("a removal waits for a link being created on the domain, then counts it (409)", async () => {
+      const name = `${unique("busy")}.example`;
+      await json(await stack.api("POST", "/domains", { name }), 201);
+      // This test's transaction plays a link creation under way: it holds the domain's row.
+      await stack.db.query("begin");
+      let removed: Promise<Response>;
+      try {
+        await stack.db.query("select 1 from domains where name = $1 for key share", [name]);
+        removed = stack.api("DELETE", `/domains/${name}`);
+        await someoneWaits();
+        await stack.db.query(
+          "insert into links (domain, slug, url, owner_id) values ($1, 'mid', 'https://m.example/', 'x')",
+          [name],
+        );
+      } finally {
+        await stack.db.query("commit");
+      }
+      await problem(await removed, 409, "conflict");
+      const { rows } = await stack.db.query("select 1 from domains where name = $1", [name]);
+      expect(rows).toHaveLength(1);
+    });
+
+    it("a link created while its domain is being removed is refused (400), none is left behind", async () => {
+      const name = `${unique("going")}.example`;
+      await json(await stack.api("POST", "/domains", { name }), 201);
+      // This test's transaction plays the removal under way: it holds the row, then deletes it.
+      await stack.db.query("begin");
+      let created: Promise<Response>;
+      try {
+        await stack.db.query("select 1 from domains where name = $1 for update", [name]);
+        created = stack.api("POST", "/links", { url: "https://late.example/", domain: name });
+        await someoneWaits();
+        await stack.db.query("delete from domains where name = $1", [name]);
+      } finally {
+        await stack.db.query("commit");
+      }
+      await problem(await created, 400, "unknown-domain");
+      const { rows } = await stack.db.query("select 1 from links where domain = $1", [name]);
+      expect(rows).toHaveLength(0);
+    });
+
     it("leave KV with the table Postgres has, after many concurrent adds and removes", async () => {
       const names = Array.from({ length: 16 }, (_, i) => `race${i}-${unique("d")}.example`);
       const kv = await stack.mf.getKVNamespace("LINKS", "edge");

@@ -78,20 +78,26 @@ export class DomainService {
   async remove(rawName: string): Promise<void> {
     const name = normalizedName(rawName);
     const domain = storedDomain(name, this.settings.defaultHost);
-    if (domain !== "") {
-      const [live] = await this.db
-        .select({ n: count() })
-        .from(links)
-        .where(and(eq(links.domain, domain), isNull(links.deletedAt)));
-      if (live && live.n > 0) {
-        throw conflict(`the domain "${name}" still has ${live.n} live links; delete them first`);
+    await this.db.transaction(async (tx) => {
+      // The row lock first: a link being created on the domain holds the row (LinkService.create)
+      // until it is in, so the count below sees it; one created after finds the domain gone.
+      const [row] = await tx
+        .select({ name: domains.name })
+        .from(domains)
+        .where(eq(domains.name, name))
+        .for("update");
+      if (!row) throw notFound(`no domain "${name}"`);
+      if (domain !== "") {
+        const [live] = await tx
+          .select({ n: count() })
+          .from(links)
+          .where(and(eq(links.domain, domain), isNull(links.deletedAt)));
+        if (live && live.n > 0) {
+          throw conflict(`the domain "${name}" still has ${live.n} live links; delete them first`);
+        }
       }
-    }
-    const removed = await this.db
-      .delete(domains)
-      .where(eq(domains.name, name))
-      .returning({ name: domains.name });
-    if (removed.length === 0) throw notFound(`no domain "${name}"`);
+      await tx.delete(domains).where(eq(domains.name, name));
+    });
     await this.publish();
   }
 

@@ -1,6 +1,6 @@
 import type { Database } from "@shared/db/client";
 import { uniqueViolation } from "@shared/db/errors";
-import { type Link, links } from "@shared/db/schema";
+import { domains, type Link, links } from "@shared/db/schema";
 import { normalizeHost } from "@shared/domains/host";
 import { linkKey } from "@shared/keys";
 import { toLinkRecord, tombstone } from "@shared/links/record";
@@ -44,25 +44,35 @@ export class LinkService {
     for (let attempt = 1; ; attempt++) {
       const slug = input.slug ?? randomSlug();
       try {
-        const [row] = await this.db
-          .insert(links)
-          .values({
-            domain,
-            slug,
-            url,
-            statusCode: input.statusCode ?? 302,
-            expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
-            maxClicks: input.maxClicks ?? null,
-            externalId: input.externalId ?? null,
-            tags: input.tags ?? [],
-            rules: options.rules ?? [],
-            passwordHash: options.passwordHash ?? null,
-            preview: options.preview ?? null,
-            forwardQuery: options.forwardQuery ?? null,
-            utm: options.utm ?? null,
-            ownerId: this.ownerId,
-          })
-          .returning();
+        const insert = (db: Pick<Database, "insert">) =>
+          db
+            .insert(links)
+            .values({
+              domain,
+              slug,
+              url,
+              statusCode: input.statusCode ?? 302,
+              expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+              maxClicks: input.maxClicks ?? null,
+              externalId: input.externalId ?? null,
+              tags: input.tags ?? [],
+              rules: options.rules ?? [],
+              passwordHash: options.passwordHash ?? null,
+              preview: options.preview ?? null,
+              forwardQuery: options.forwardQuery ?? null,
+              utm: options.utm ?? null,
+              ownerId: this.ownerId,
+            })
+            .returning();
+        // On a domain of its own, the domain's row is held until the link is in: a removal of the
+        // domain (services/domains.ts) waits for it and then counts it, or has removed it first.
+        const [row] =
+          domain === ""
+            ? await insert(this.db)
+            : await this.db.transaction(async (tx) => {
+                await holdDomain(tx, domain);
+                return insert(tx);
+              });
         return await this.publish(row as Link);
       } catch (err) {
         const constraint = uniqueViolation(err);
@@ -345,4 +355,19 @@ function decodeCursor(cursor: string, sort: ListQuery["sort"]): Cursor {
   throw badRequest("the cursor is not valid", [
     { path: "cursor", message: "not a cursor from this API for this sort" },
   ]);
+}
+
+/** Locks a domain's row (FOR KEY SHARE) until the transaction ends; 400 if it is gone by now. */
+async function holdDomain(tx: Pick<Database, "select">, domain: string): Promise<void> {
+  const [row] = await tx
+    .select({ name: domains.name })
+    .from(domains)
+    .where(eq(domains.name, domain))
+    .for("key share");
+  if (!row) {
+    throw new ProblemError(400, "unknown-domain", "Unknown domain", {
+      detail: `"${domain}" is not a short domain of this service (any more)`,
+      errors: [{ path: "domain", message: "is not a configured domain" }],
+    });
+  }
 }
