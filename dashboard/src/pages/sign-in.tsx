@@ -2,6 +2,21 @@ import { useState } from "preact/hooks";
 import { Api, type Me, messageOf } from "../api";
 
 /**
+ * Why `secret` cannot be a key or token, or null. A header value with a character outside Latin-1 makes the
+ * browser refuse the request with its own message, and none of them would be valid anyway: an API key is
+ * `lk_` and 32 ASCII letters and digits (shared/api-keys.ts); the admin token is an ASCII header value.
+ */
+export function secretProblem(secret: string): string | null {
+  const odd = [...secret].find((c) => c < "!" || c > "~");
+  if (odd === undefined) return null;
+  const shown = /\s/.test(odd) ? "a space or line break" : `"${odd}"`;
+  return (
+    `An API key has only ASCII letters, digits and _ (lk_ and 32 letters or digits), and the admin token only ` +
+    `printable ASCII characters; this one has ${shown}. Paste the key alone.`
+  );
+}
+
+/**
  * Sign in with an API key or the admin token. The secret is checked with `GET /api/v1/me` and then kept
  * only in this tab's memory (api.ts).
  */
@@ -15,6 +30,12 @@ export function SignIn(props: { onSignedIn: (api: Api, me: Me) => void }) {
     const secret = input.value.trim();
     if (!secret) {
       setError("Enter an API key or the admin token");
+      input.focus();
+      return;
+    }
+    const odd = secretProblem(secret);
+    if (odd) {
+      setError(odd);
       input.focus();
       return;
     }
