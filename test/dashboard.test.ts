@@ -308,6 +308,52 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     }
   });
 
+  it("removes a link's password from the edit form: the short URL then redirects without the form", async () => {
+    const pw = await openTab(browser, { name: "password" });
+    const pwSlug = `pw-${run}`;
+    /** Where a visitor of the short URL lands, and the title of that page. */
+    const visit = async (url: string) => {
+      const visitor = await pw.context.newPage();
+      try {
+        await visitor.goto(url);
+        return { url: visitor.url(), title: await visitor.title() };
+      } finally {
+        await visitor.close();
+      }
+    };
+    try {
+      const { page, step } = pw;
+      const pwUrl = await step("protect", async () => {
+        await signIn(page, origin, ADMIN_TOKEN);
+        await page.getByRole("link", { name: "New link", exact: true }).first().click();
+        await page.getByLabel("Target URL").fill(`${TARGET_ORIGIN}/secret`);
+        await page.getByLabel("Slug").fill(pwSlug);
+        await page.getByLabel("Password", { exact: true }).fill("open sesame");
+        await page.getByRole("button", { name: "Create link" }).click();
+        await page.getByRole("heading", { level: 1, name: pwSlug }).waitFor();
+        return (await page.getByTestId("short-url").textContent()) ?? "";
+      });
+      expect(await visit(pwUrl)).toEqual({ url: pwUrl, title: "Password required" });
+      await step("remove", async () => {
+        await page.getByRole("link", { name: "Edit" }).click();
+        await page.getByLabel("Remove the password").check();
+        await page.getByRole("button", { name: "Save changes" }).click();
+        await page.getByRole("heading", { level: 1, name: pwSlug, exact: true }).waitFor();
+        await expect.poll(() => page.locator(".details").textContent()).toMatch(/Password\s*none/);
+        // No password left: nothing to remove.
+        await page.getByRole("link", { name: "Edit" }).click();
+        await page.getByRole("button", { name: "Save changes" }).waitFor();
+        expect(await page.getByLabel("Remove the password").count()).toBe(0);
+      });
+      expect((await visit(pwUrl)).url).toBe(`${TARGET_ORIGIN}/secret`);
+      const link = (await (await stack.api("GET", `/links/${pwSlug}`)).json()) as Record<string, unknown>;
+      expect(link.passwordProtected).toBe(false);
+      expect(pw.problems).toEqual([]);
+    } finally {
+      await pw.context.close();
+    }
+  });
+
   it("works by keyboard alone at a phone's width (390 px), without sideways scrolling", async () => {
     const phone = await openTab(browser, { name: "phone", width: 390 });
     try {

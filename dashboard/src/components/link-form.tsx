@@ -22,6 +22,8 @@ export function LinkForm(props: {
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [summary, setSummary] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Editing a protected link: an empty password field keeps the password, so removing it is its own choice. */
+  const [removePassword, setRemovePassword] = useState(false);
   const form = useRef<HTMLFormElement>(null);
 
   /** Each problem beside the field its path names; the rest (and `message`) in the summary above the form. */
@@ -54,6 +56,7 @@ export function LinkForm(props: {
     setBusy(true);
     try {
       const body = toBody(fields, values, mode);
+      if (removePassword) body.password = null;
       const saved = props.link
         ? await props.api.update(props.link.slug, props.domain, body)
         : await props.api.create(body);
@@ -87,6 +90,18 @@ export function LinkForm(props: {
             errors={errors[spec.name]}
             onChange={(name, value) => setValues((v) => ({ ...v, [name]: value }))}
           />
+          {spec.name === "password" && props.link?.passwordProtected ? (
+            <div class="field field-check">
+              <label for="field-password-remove">Remove the password</label>
+              <input
+                id="field-password-remove"
+                type="checkbox"
+                checked={removePassword}
+                onChange={(e) => setRemovePassword((e.currentTarget as HTMLInputElement).checked)}
+              />
+              <p class="help">Visitors are then redirected without a form</p>
+            </div>
+          ) : null}
         </Fragment>
       ))}
       <div class="actions">
