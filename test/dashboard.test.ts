@@ -2,8 +2,10 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, openTab, screenshot, type Tab } from "./browser/chromium";
 import {
+  downloadOf,
   fillAndSubmitNew,
   follow,
+  readPngQr,
   readShownQr,
   seriesTotal,
   signIn,
@@ -104,6 +106,22 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
 
   it("shows a QR code that decodes to the short URL", async () => {
     expect(await tab.step("qr", () => readShownQr(tab.page))).toBe(shortUrl);
+  });
+
+  it("copies the short URL, and downloads the QR code as SVG and as a PNG that decodes to it", async () => {
+    const { page, step } = tab;
+    await step("copy", async () => {
+      await page.evaluate(`navigator.clipboard.writeText("before")`);
+      await page.getByRole("button", { name: `Copy ${shortUrl}` }).click();
+      await expect.poll(() => page.evaluate("navigator.clipboard.readText()")).toBe(shortUrl);
+      expect(await page.getByRole("button", { name: `Copy ${shortUrl}` }).textContent()).toContain("Copied");
+    });
+    const svg = await step("svg", () => downloadOf(page, "Download SVG"));
+    expect(svg.name).toBe(`${slug}-qr.svg`);
+    expect(svg.bytes.toString("utf8")).toMatch(/^(<\?xml[^>]*>\s*)?<svg[\s>]/);
+    const png = await step("png", () => downloadOf(page, "Download PNG"));
+    expect(png.name).toBe(`${slug}-qr.png`);
+    expect(readPngQr(png.bytes)).toBe(shortUrl);
   });
 
   it("counts a visit of the short URL and shows it in the stats chart", async () => {

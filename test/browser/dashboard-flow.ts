@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { decode } from "fast-png";
 import jsQR from "jsqr";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
@@ -92,4 +94,25 @@ export async function readShownQr(page: Page): Promise<string | undefined> {
     return Array.from(ctx.getImageData(0, 0, ${QR_PIXELS}, ${QR_PIXELS}).data);
   })()`)) as number[];
   return jsQR(Uint8ClampedArray.from(pixels), QR_PIXELS, QR_PIXELS)?.data;
+}
+
+/** What a phone would read from a grayscale or RGBA PNG (a downloaded QR code). */
+export function readPngQr(bytes: Uint8Array): string | undefined {
+  const png = decode(bytes);
+  const rgba = new Uint8ClampedArray(png.width * png.height * 4);
+  for (let i = 0; i < png.width * png.height; i++) {
+    const v = png.data[i * png.channels] as number;
+    rgba.set([v, v, v, 255], i * 4);
+  }
+  return jsQR(rgba, png.width, png.height)?.data;
+}
+
+/** Clicks `button` and resolves with the file it downloads: its suggested name and its bytes. */
+export async function downloadOf(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: button }).click(),
+  ]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), bytes: await readFile(path) };
 }
