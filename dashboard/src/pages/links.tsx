@@ -31,10 +31,20 @@ export function Links(props: { api: Api; me: Me }) {
     if (props.me.admin) query.set("owner", filters.owner || "*");
     if (cursor) query.set("cursor", cursor);
     setError(null);
-    props.api.list(query).then(setPage, (err) => {
-      setPage(null);
-      setError(messageOf(err));
-    });
+    // Only the newest query may fill the table: an earlier one answered late (Apply, then a new sort at once)
+    // would otherwise put back the order the person just left.
+    let current = true;
+    props.api.list(query).then(
+      (answer) => current && setPage(answer),
+      (err) => {
+        if (!current) return;
+        setPage(null);
+        setError(messageOf(err));
+      },
+    );
+    return () => {
+      current = false;
+    };
   }, [props.api, props.me.admin, filters, cursor]);
 
   const apply = (e: Event) => {
