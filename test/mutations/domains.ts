@@ -24,8 +24,8 @@ export const DOMAIN_MUTATIONS: Mutation[] = [
     id: "domain-owner-restriction-ignored",
     bug: "a domain restricted to some owners admits every owner's keys",
     file: "worker/src/services/domain-access.ts",
-    search: "if (allowed && !isAdminToken(this.principal)",
-    replace: "if (allowed && false && !isAdminToken(this.principal)",
+    search: "      allowed &&\n      !isAdminToken(this.principal) &&",
+    replace: "      allowed &&\n      false &&\n      !isAdminToken(this.principal) &&",
     tests: ["test/domains.test.ts"],
   },
   {
