@@ -91,15 +91,21 @@ export function LinkForm(props: {
             onChange={(name, value) => setValues((v) => ({ ...v, [name]: value }))}
           />
           {spec.name === "password" && props.link?.passwordProtected ? (
-            <div class="field field-check">
-              <label for="field-password-remove">Remove the password</label>
-              <input
-                id="field-password-remove"
-                type="checkbox"
-                checked={removePassword}
-                onChange={(e) => setRemovePassword((e.currentTarget as HTMLInputElement).checked)}
-              />
-              <p class="help">Visitors are then redirected without a form</p>
+            <div class="field">
+              {/* The check row is reversed (box before label); the help goes below it, not beside. */}
+              <div class="field-check">
+                <label for="field-password-remove">Remove the password</label>
+                <input
+                  id="field-password-remove"
+                  type="checkbox"
+                  aria-describedby="field-password-remove-help"
+                  checked={removePassword}
+                  onChange={(e) => setRemovePassword((e.currentTarget as HTMLInputElement).checked)}
+                />
+              </div>
+              <p class="help" id="field-password-remove-help">
+                Visitors are then redirected without a form
+              </p>
             </div>
           ) : null}
         </Fragment>
