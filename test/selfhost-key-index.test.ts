@@ -111,6 +111,7 @@ describe("the replicas' index of KV keys", () => {
         await visit(i, `after-${crypto.randomUUID().slice(0, 8)}`);
         return (await metric(i, "edge_kv_index_keys")) === kv.records.keys("").length ? true : undefined;
       }, 30_000);
+      expect((await visit(i, "only-in-feed")).headers.get("location")).toBe("https://example.com/feed");
     }
     const slug = `idx2-${crypto.randomUUID().slice(0, 8)}`;
     expect((await createLink(1, slug)).status).toBe(201);

@@ -1,9 +1,8 @@
 import { isKeyFeedPage, KeyIndex } from "@shared/kv-key-index";
-import type { LinkStore } from "@shared/ports";
+import type { Background, LinkStore } from "@shared/ports";
 import { linkIndex } from "../metrics";
 
 /** Where a background pull runs (the execution context). */
-type Background = { waitUntil(promise: Promise<unknown>): void };
 
 /** A request pulls the feed when the last pull is older than this: at most one feed read a second per isolate. */
 const PULL_EVERY_MS = 1000;
@@ -64,6 +63,9 @@ export class KvFeedIndex {
       if (!res.ok) throw new Error(`feed answered ${res.status}`);
       const page: unknown = await res.json();
       if (!isKeyFeedPage(page)) throw new Error("feed answered no page of keys");
+      // A pull given up on that settles after a newer one started must not put back an older key set
+      // (a full page replaces the set, and would drop keys this isolate has written since).
+      if (this.pullStartedAt !== startedAt) return;
       this.index.apply(page);
       this.pulledAt = startedAt;
       linkIndex.pulls.inc();
