@@ -28,3 +28,6 @@ export interface ClickCounter {
 export interface ClickSink {
   send(event: ClickEvent): Promise<void>;
 }
+
+/** Work that may finish after the answer (`ctx.waitUntil`): background refreshes, click sends. */
+export type Background = { waitUntil(promise: Promise<unknown>): void };

@@ -9,10 +9,10 @@ import {
   siteMap,
 } from "@shared/domains/table";
 import { DOMAIN_TABLE_KEY } from "@shared/keys";
+import type { Background } from "@shared/ports";
 import { ProblemError, unavailable } from "@shared/problem";
 
 /** Where a background refresh runs (the execution context). */
-type Background = { waitUntil(promise: Promise<unknown>): void };
 
 const EMPTY: PublishedDomainTable = { v: 1, domains: [] };
 /** After a failed read, the next try comes sooner than a refresh. */

@@ -2,13 +2,13 @@ import { links } from "@shared/db/schema";
 import { openDatabaseFor } from "@shared/db/settings";
 import { linkKey } from "@shared/keys";
 import { type LinkRecord, RECORD_COLUMNS, toLinkRecord } from "@shared/links/record";
+import type { Background } from "@shared/ports";
 import { unavailable } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
 import { fallback, linkIndex, lookup } from "../metrics";
 import type { Runtime } from "../runtime";
 
-/** The part of the execution context this needs. */
-export type Background = { waitUntil(promise: Promise<unknown>): void };
+export type { Background };
 
 /**
  * Finds the record for a slug on a domain ("" for the default): KV first (one read). What a KV miss means depends on
