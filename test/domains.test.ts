@@ -190,7 +190,7 @@ describe("domains with PUBLIC_BASE_URL and unknown hosts on the default domain",
         "302 https://idn.example/",
       );
       // The same name on another port is an unknown host: the default domain, which has no such slug.
-      expect((await at(stack, "xn--bcher-kva.example:9443", `/${idnSlug}`)).status).toBe(404);
+      await problem(await at(stack, "xn--bcher-kva.example:9443", `/${idnSlug}`), 404, "not-found");
     });
 
     it("answers each link's domain and short URL, and reads, updates and deletes by ?domain", async () => {
