@@ -22,7 +22,7 @@
  * CLI: REDIS_URL=… INTERNAL_TOKEN=… PORT=8070 [HOST=0.0.0.0] tsx selfhost/kv-service.ts
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { FEED_PARAM } from "@shared/kv-key-index";
+import { FEED_PARAM, OFFSET_PARAM, SNAPSHOT_PARAM } from "@shared/kv-key-index";
 import { runServiceIfMain } from "./entry-point";
 import { type Answer, type ServiceHandle, startHttpService } from "./http-service";
 import { requireToken } from "./internal-auth";
@@ -85,7 +85,8 @@ export async function startKvService(opts: {
 
 /**
  * workerd's KV protocol: `GET`/`PUT`/`DELETE /<key>`, `GET /?prefix=` to list; and the change feed of keys
- * for the edge's key index, `GET /?changes_since=<seq>&epoch=<epoch>` (kv-service/change-log.ts), which
+ * for the edge's key index, `GET /?changes_since=<seq>&epoch=<epoch>` and the pages of a reload's snapshot,
+ * `GET /?changes_since=&snapshot=<seq>&offset=<n>&epoch=<epoch>` (kv-service/change-log.ts), which
  * workerd's KV binding never sends (its keys are never empty).
  */
 async function route(store: KvStore, req: IncomingMessage, res: ServerResponse): Promise<Answer | undefined> {
@@ -93,7 +94,13 @@ async function route(store: KvStore, req: IncomingMessage, res: ServerResponse):
   const key = decodeURIComponent(url.pathname.slice(1));
   const q = url.searchParams;
   if (req.method === "GET" && key === "" && q.has(FEED_PARAM)) {
-    return [200, store.changes.page(q.get(FEED_PARAM) ?? "", q.get("epoch"), () => store.keys(""))];
+    const ask = {
+      since: q.get(FEED_PARAM) ?? "",
+      epoch: q.get("epoch"),
+      snapshot: q.get(SNAPSHOT_PARAM),
+      offset: q.get(OFFSET_PARAM),
+    };
+    return [200, store.changes.page(ask, () => store.keys(""))];
   }
   if (req.method === "GET" && key === "") return [200, list(store, q)];
   if (req.method === "GET") {

@@ -4,30 +4,47 @@
  * read (docs/decisions.md, "An index of KV keys"). Generic over keys: it never parses one, so it does not care
  * how `linkKey` builds them.
  *
- * A feed page is either the whole key set or the changes after a position; a position is the service's
- * `epoch` (new at each start of the service, so a restarted service forces a full resync) and the sequence
- * number of its last write.
+ * A position is the service's `epoch` (new at each start of the service, so a restarted service forces a full
+ * reload) and the sequence number of its last write. A feed page is either a page of a snapshot of every key
+ * (taken at one position and read page by page, so that no page is too large to send or parse at once) or the
+ * changes after a position. A reload reads every page of a snapshot into a set of its own, then the changes
+ * made since the snapshot (so a key written or deleted while the pages were read is not lost), and only then
+ * replaces the set `has` answers from; until then the old set (if any) keeps answering.
  *
  * @example
  *   const index = new KeyIndex();
- *   index.apply(await (await fetch(`${kv}/?${index.feedQuery()}`)).json());
+ *   do index.apply(await (await fetch(`${kv}/?${index.feedQuery()}`)).json());
+ *   while (index.reloading);
  *   index.has("link:abc");
  */
 
-/** One page of the change feed: every live key, or the keys written since the asked position. */
+/** One page of the change feed: a page of every live key, or the keys written since the asked position. */
 export type KeyFeedPage =
-  | { epoch: string; seq: number; full: true; keys: string[] }
+  /** Keys `offset`… of the snapshot taken at `seq`; `next` is the offset of the following page, null at the last. */
+  | { epoch: string; seq: number; full: true; offset: number; next: number | null; keys: string[] }
   /** `[key, 1]`: the key holds a value now; `[key, 0]`: it was deleted. Oldest first. */
   | { epoch: string; seq: number; full: false; changes: Array<[key: string, present: 0 | 1]> };
 
 /** The query parameter of a feed request: `GET /?changes_since=<seq>&epoch=<epoch>`. */
 export const FEED_PARAM = "changes_since";
+/** The query parameters of a snapshot page: `GET /?changes_since=&snapshot=<seq>&offset=<n>&epoch=<epoch>`. */
+export const SNAPSHOT_PARAM = "snapshot";
+export const OFFSET_PARAM = "offset";
+
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 
 export function isKeyFeedPage(value: unknown): value is KeyFeedPage {
   if (typeof value !== "object" || value === null) return false;
   const page = value as Record<string, unknown>;
   if (typeof page.epoch !== "string" || !Number.isSafeInteger(page.seq)) return false;
-  if (page.full === true) return Array.isArray(page.keys) && page.keys.every((k) => typeof k === "string");
+  if (page.full === true) {
+    return (
+      isCount(page.offset) &&
+      (page.next === null || isCount(page.next)) &&
+      Array.isArray(page.keys) &&
+      page.keys.every((k) => typeof k === "string")
+    );
+  }
   return (
     page.full === false &&
     Array.isArray(page.changes) &&
@@ -35,14 +52,23 @@ export function isKeyFeedPage(value: unknown): value is KeyFeedPage {
   );
 }
 
+/** A reload under way: the snapshot's pages read so far, and the offset of the next one (null: all read). */
+type Reload = { epoch: string; seq: number; keys: Set<string>; next: number | null };
+
 export class KeyIndex {
   private keys = new Set<string>();
   private epoch = "";
   private seq = -1;
+  private reload: Reload | null = null;
 
-  /** Whether a full page has been applied: before that, `has` knows nothing. */
+  /** Whether a whole reload has been applied: before that, `has` knows nothing. */
   get loaded(): boolean {
     return this.seq >= 0;
+  }
+
+  /** Whether a reload is under way: the next page to ask for is part of it, not a page of new changes. */
+  get reloading(): boolean {
+    return this.reload !== null;
   }
 
   get size(): number {
@@ -56,30 +82,66 @@ export class KeyIndex {
   /** A key this isolate has just written (or read from the store): known before the feed says so. */
   add(key: string): void {
     this.keys.add(key);
+    // The snapshot may predate the write, and the changes after it may already have been asked for.
+    this.reload?.keys.add(key);
   }
 
-  /** The query asking for what this index lacks: everything at first, then the changes since its position. */
+  /** The query asking for what this index lacks: a reload's next page, else the changes since its position. */
   feedQuery(): string {
-    if (!this.loaded) return `${FEED_PARAM}=`;
-    return `${FEED_PARAM}=${this.seq}&epoch=${encodeURIComponent(this.epoch)}`;
+    const { reload } = this;
+    if (reload?.next != null) {
+      const epoch = encodeURIComponent(reload.epoch);
+      return `${FEED_PARAM}=&${SNAPSHOT_PARAM}=${reload.seq}&${OFFSET_PARAM}=${reload.next}&epoch=${epoch}`;
+    }
+    // A reload whose pages are all read asks for the changes since its snapshot.
+    const at = reload ?? (this.loaded ? { epoch: this.epoch, seq: this.seq } : null);
+    if (!at) return `${FEED_PARAM}=`;
+    return `${FEED_PARAM}=${at.seq}&epoch=${encodeURIComponent(at.epoch)}`;
   }
 
   /**
-   * Applies a page. Changes are applied only on top of the position they follow (same epoch); a page that
-   * does not fit is ignored and the next pull asks again.
+   * Applies a page. A snapshot's first page starts a reload (dropping one under way); its later pages are taken
+   * only in order. Changes are applied only on top of the position they follow (same epoch): those after a
+   * reload's snapshot end the reload. A page that does not fit is ignored and the next pull asks again.
    */
   apply(page: KeyFeedPage): void {
     if (page.full) {
-      // Keys added locally meanwhile are in the page too, or were not stored: the page is the truth.
-      this.keys = new Set(page.keys);
+      this.applySnapshotPage(page);
+      return;
+    }
+    const { reload } = this;
+    if (reload && reload.next === null) {
+      if (page.epoch !== reload.epoch || page.seq < reload.seq) return;
+      applyChanges(reload.keys, page.changes);
+      this.keys = reload.keys;
+      this.reload = null;
     } else {
-      if (page.epoch !== this.epoch || page.seq < this.seq) return;
-      for (const [key, present] of page.changes) {
-        if (present) this.keys.add(key);
-        else this.keys.delete(key);
-      }
+      if (reload || page.epoch !== this.epoch || page.seq < this.seq) return;
+      applyChanges(this.keys, page.changes);
     }
     this.epoch = page.epoch;
     this.seq = page.seq;
+  }
+
+  private applySnapshotPage(page: Extract<KeyFeedPage, { full: true }>): void {
+    if (page.offset === 0) {
+      this.reload = { epoch: page.epoch, seq: page.seq, keys: new Set(page.keys), next: page.next };
+      return;
+    }
+    const { reload } = this;
+    if (!reload || reload.epoch !== page.epoch || reload.seq !== page.seq || reload.next !== page.offset) {
+      // Out of order (a page of a pull given up on): start over.
+      this.reload = null;
+      return;
+    }
+    for (const key of page.keys) reload.keys.add(key);
+    reload.next = page.next;
+  }
+}
+
+function applyChanges(keys: Set<string>, changes: Array<[string, 0 | 1]>): void {
+  for (const [key, present] of changes) {
+    if (present) keys.add(key);
+    else keys.delete(key);
   }
 }

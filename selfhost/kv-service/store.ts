@@ -114,26 +114,38 @@ export class KvStore {
     }
   }
 
-  /** Loads what Redis has, without overwriting writes made here since. */
+  /**
+   * Loads what Redis has, without overwriting writes made here since. The values of each SCAN batch are read in
+   * one pipeline: a read and a TTL per key, awaited one by one, took minutes for a million links.
+   */
   private async load(): Promise<void> {
     let cursor = "0";
     do {
       const [next, keys] = await this.redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 1000);
       cursor = next;
-      for (const full of keys) {
+      const wanted = keys.filter((full) => !this.has(full.slice(PREFIX.length)));
+      const reads = this.redis.pipeline();
+      for (const full of wanted) reads.hmgetBuffer(full, "v", "m").pttl(full);
+      const answers = (await reads.exec()) ?? [];
+      for (const [i, full] of wanted.entries()) {
         const key = full.slice(PREFIX.length);
-        if (this.dirty.has(key) || this.entries.has(key)) continue;
-        const [value, metadata] = await this.redis.hmgetBuffer(full, "v", "m");
-        const ttl = await this.redis.pttl(full);
-        if (!value) continue;
+        const [[readFailed, fields], [ttlFailed, ttl]] = [answers[2 * i] ?? [], answers[2 * i + 1] ?? []];
+        if (readFailed || ttlFailed) throw readFailed ?? ttlFailed;
+        const [value, metadata] = (fields ?? []) as Array<Buffer | null>;
+        // Written here while the batch was read: what is here is newer.
+        if (!value || this.has(key)) continue;
         this.entries.set(key, {
           value,
           metadata: metadata?.toString() ?? null,
-          expiresAt: ttl > 0 ? Date.now() + ttl : null,
+          expiresAt: (ttl as number) > 0 ? Date.now() + (ttl as number) : null,
         });
         // Loaded after the service started (Redis was down then): new to the indexes too.
         this.changes.record(key, true);
       }
     } while (cursor !== "0");
+  }
+
+  private has(key: string): boolean {
+    return this.dirty.has(key) || this.entries.has(key);
   }
 }

@@ -82,13 +82,18 @@ function countingStore(keys: string[]) {
   return { store, reads };
 }
 
-/** A KV_FEED binding answering one full page of `keys`, and a context whose background work can be awaited. */
+/**
+ * A KV_FEED binding answering a snapshot of `keys` in one page (then no changes since), and a context whose
+ * background work can be awaited.
+ */
 function indexOver(keys: string[], answer = true) {
   const feed = {
-    fetch: async () =>
-      answer
-        ? Response.json({ epoch: "e", seq: 1, full: true, keys })
-        : new Response("down", { status: 503 }),
+    fetch: async (url: string) =>
+      !answer
+        ? new Response("down", { status: 503 })
+        : url.endsWith("changes_since=")
+          ? Response.json({ epoch: "e", seq: 1, full: true, offset: 0, next: null, keys })
+          : Response.json({ epoch: "e", seq: 1, full: false, changes: [] }),
   } as unknown as Fetcher;
   const pending: Promise<unknown>[] = [];
   const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
