@@ -53,6 +53,12 @@ export async function startQueueBroker(opts: {
   consumerToken: string;
   maxBatchSize?: number;
   maxBatchTimeoutMs?: number;
+  /**
+   * Once a delivery has new messages, how long it waits for more to fill it to maxBatchSize
+   * (Cloudflare's max_batch_timeout). Default 250: most of what a delivery costs the broker, the
+   * aggregator and Postgres is per delivery, not per click (docs/benchmarks.md, issue 19).
+   */
+  batchFillMs?: number;
   maxRetries?: number;
   /** An unanswered delivery is delivered again after this (also the consumer request's timeout). */
   visibilityTimeoutMs?: number;
@@ -68,6 +74,7 @@ export async function startQueueBroker(opts: {
     maxRetries: opts.maxRetries ?? 5,
     visibilityTimeoutMs,
     readBlockMs: opts.maxBatchTimeoutMs ?? 1000,
+    fillMs: opts.batchFillMs ?? 250,
   });
   const http = await serveBroker({ store, token, port: opts.port, host: opts.host }).catch(async (err) => {
     await store.close();

@@ -42,6 +42,12 @@ export type StreamStoreOptions = {
   visibilityTimeoutMs: number;
   /** How long `take` waits for new messages when it found nothing else. */
   readBlockMs: number;
+  /**
+   * Once `take` has new messages, how long it waits for more until it has `max` (Cloudflare's
+   * max_batch_timeout); 0 takes what is there. Each delivery costs the consumer a request and a
+   * transaction and the broker several Redis round trips, whatever its size.
+   */
+  fillMs?: number;
 };
 
 export class StreamStore {
@@ -179,24 +185,33 @@ export class StreamStore {
   /**
    * New entries holding up to about `max` messages. Batch entries hold many, so the count of
    * entries to ask for follows the size of those read so far (starting from a guess of 10 per
-   * entry), and only the first read waits.
+   * entry). The first read waits up to `readBlockMs` if `block`; once the stream is read out, the
+   * reads wait for more until `fillMs` after the first message came, or until there are `max`.
    */
   private async readNew(max: number, block: boolean): Promise<Entry[]> {
     const entries: Entry[] = [];
     let messages = 0;
     let perEntry = 10;
-    for (let first = true; messages < max; first = false) {
+    let fillUntil = Date.now() + (this.opts.fillMs ?? 0);
+    let readOut = false; // the last read took every entry there was
+    while (messages < max) {
       const count = Math.max(1, Math.floor((max - messages) / perEntry));
-      const wait = block && first ? ["BLOCK", this.opts.readBlockMs] : [];
+      const idle = entries.length === 0 && block;
+      const waitMs = idle ? this.opts.readBlockMs : Math.floor(fillUntil - Date.now());
+      // BLOCK 0 would wait forever: below 1 ms left, the batch goes as it is.
+      if (readOut && waitMs < 1) break;
+      const wait = idle || readOut ? ["BLOCK", waitMs] : [];
       const args = ["GROUP", GROUP, this.consumer, "COUNT", count, ...wait, "STREAMS", this.stream, ">"];
       const res = (await this.reader.call("XREADGROUP", ...args)) as Array<[string, unknown]> | null;
       const read = entriesOf(res?.[0]?.[1]);
+      if (read.length === 0 && entries.length === 0) break;
+      if (idle) fillUntil = Date.now() + (this.opts.fillMs ?? 0);
       entries.push(...read);
       for (const [, fields] of read) {
         const f = fieldMap(fields);
         messages += bodyCount(f.type, f.body);
       }
-      if (read.length < count) break;
+      readOut = read.length < count;
       perEntry = Math.max(1, messages / entries.length);
     }
     return entries;
