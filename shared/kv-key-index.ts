@@ -18,6 +18,8 @@
  *   index.has("link:abc");
  */
 
+import { FingerprintSet } from "./fingerprint-set";
+
 /** One page of the change feed: a page of every live key, or the keys written since the asked position. */
 export type KeyFeedPage =
   /** Keys `offset`… of the snapshot taken at `seq`; `next` is the offset of the following page, null at the last. */
@@ -53,10 +55,11 @@ export function isKeyFeedPage(value: unknown): value is KeyFeedPage {
 }
 
 /** A reload under way: the snapshot's pages read so far, and the offset of the next one (null: all read). */
-type Reload = { epoch: string; seq: number; keys: Set<string>; next: number | null };
+type Reload = { epoch: string; seq: number; keys: FingerprintSet; next: number | null };
 
 export class KeyIndex {
-  private keys = new Set<string>();
+  /** 64-bit fingerprints, not the strings: a third of the memory of a Set<string>, nothing for the GC to trace. */
+  private keys = new FingerprintSet();
   private epoch = "";
   private seq = -1;
   private reload: Reload | null = null;
@@ -125,21 +128,23 @@ export class KeyIndex {
 
   private applySnapshotPage(page: Extract<KeyFeedPage, { full: true }>): void {
     if (page.offset === 0) {
-      this.reload = { epoch: page.epoch, seq: page.seq, keys: new Set(page.keys), next: page.next };
-      return;
-    }
-    const { reload } = this;
-    if (!reload || reload.epoch !== page.epoch || reload.seq !== page.seq || reload.next !== page.offset) {
+      this.reload = { epoch: page.epoch, seq: page.seq, keys: new FingerprintSet(), next: null };
+    } else if (
+      this.reload?.epoch !== page.epoch ||
+      this.reload.seq !== page.seq ||
+      this.reload.next !== page.offset
+    ) {
       // Out of order (a page of a pull given up on): start over.
       this.reload = null;
       return;
     }
+    const { reload } = this;
     for (const key of page.keys) reload.keys.add(key);
     reload.next = page.next;
   }
 }
 
-function applyChanges(keys: Set<string>, changes: Array<[string, 0 | 1]>): void {
+function applyChanges(keys: FingerprintSet, changes: Array<[string, 0 | 1]>): void {
   for (const [key, present] of changes) {
     if (present) keys.add(key);
     else keys.delete(key);
