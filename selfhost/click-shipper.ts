@@ -35,7 +35,7 @@ export type ClickShipperStats = {
   /** Clicks read and not yet stored by the broker. */
   readonly pending: number;
   readonly shipped: number;
-  /** Clicks lost: over the memory cap, lines that were not JSON (a replica killed mid-line), or given up at stop. */
+  /** Clicks lost: over the memory cap, a last line cut short (a replica killed mid-line), or given up at stop. */
   readonly dropped: number;
 };
 
@@ -54,6 +54,8 @@ export type ShipClicksOptions = {
    */
   lingerMs?: number;
   maxPendingBytes?: number;
+  /** How long the input is left unread after each read (default 10 ms; a child's pipe only, see readInBursts). */
+  readPauseMs?: number;
   /** Where the shipper reports trouble (default: passthrough). */
   log?: (line: string) => void;
 };
@@ -61,19 +63,51 @@ export type ShipClicksOptions = {
 export function shipClicks(opts: ShipClicksOptions): ClickShipper {
   const shipper = new LineShipper(opts);
   let rest = "";
+  const pauseReading = readInBursts(opts.input, opts.readPauseMs ?? 10);
   opts.input.setEncoding("utf8");
   opts.input.on("data", (chunk: string) => {
     const lines = (rest + chunk).split("\n");
     rest = lines.pop() as string;
     shipper.read(lines);
+    pauseReading();
   });
   // A broken pipe ends the input like an exit does; the error must not take the process down.
   opts.input.on("error", (err) =>
     shipper.log(`click shipper: reading the replica's stdout failed: ${err.message}`),
   );
-  // A replica killed mid-write leaves a line without its newline.
+  // A replica killed mid-write leaves a line without its newline: the only line that can be cut.
   opts.input.once("close", () => shipper.end(rest ? [rest] : []));
   return shipper;
+}
+
+type PipeHandle = { readStop(): number; readStart(): number };
+
+/**
+ * Returns a function that leaves `input` unread for `ms`, if it is a pipe (a child's stdout).
+ * A replica writes each click as a line of its own, so reading them as they come woke this
+ * process for every two or three clicks, and each wake-up cost more than the clicks it read
+ * (docs/benchmarks.md, issue 19). The pipe holds 64 KB, about 270 clicks; 10 ms of a replica's
+ * fastest rate (7,400 redirects/s) is 74, so its writes never wait for the shipper.
+ * Node has no public call for this: pause() keeps reading up to the stream's high-water mark,
+ * so this stops the handle itself, as net.Socket's own backpressure does.
+ */
+function readInBursts(input: Readable, ms: number): () => void {
+  const handle = (input as Readable & { _handle?: Partial<PipeHandle> | null })._handle;
+  if (ms <= 0 || typeof handle?.readStop !== "function" || typeof handle.readStart !== "function")
+    return () => {};
+  const pipe = handle as PipeHandle;
+  let waiting = false;
+  return () => {
+    if (waiting) return;
+    waiting = true;
+    pipe.readStop();
+    setTimeout(() => {
+      waiting = false;
+      // Closed meanwhile (the replica exited and its end was read): nothing to start again.
+      const current = (input as Readable & { _handle?: unknown })._handle;
+      if (!input.destroyed && current === pipe) pipe.readStart();
+    }, ms);
+  };
 }
 
 /** The shipper's state: click lines queued, the batch in flight, and the counters. */
@@ -114,13 +148,13 @@ class LineShipper implements ClickShipper {
 
   /** Whole lines read from the replica. */
   read(lines: string[]): void {
-    for (const line of lines) this.take(line);
+    for (const line of lines) this.take(line, true);
     if (this.queue.length > 0) void this.pump();
   }
 
-  /** The input ended, with its last lines. */
+  /** The input ended, with what followed its last newline. */
   end(lines: string[]): void {
-    for (const line of lines) this.take(line);
+    for (const line of lines) this.take(line, false);
     this.ended = true;
     if (this.queue.length > 0) void this.pump();
     else this.settle();
@@ -151,13 +185,18 @@ class LineShipper implements ClickShipper {
     this.wakeRetry();
   }
 
-  private take(line: string): void {
+  /**
+   * A line ended by its newline is whole: the replica wrote it with one write (a console.log of
+   * JSON.stringify's output), so only a last piece without one can have been cut, and only it is
+   * parsed to check it. The broker passes bodies on unparsed (queue-broker/delivery.ts).
+   */
+  private take(line: string, whole: boolean): void {
     if (!line.startsWith(CLICK_LINE_PREFIX)) {
       this.opts.passthrough.write(`${line}\n`);
       return;
     }
     const body = line.slice(CLICK_LINE_PREFIX.length);
-    if (!isJson(body)) {
+    if (!whole && !isJson(body)) {
       this.droppedCount++;
       this.log(`click shipper: dropped a click line that is not JSON (${body.length} bytes)`);
     } else if (this.stopped || this.pendingBytes + body.length > this.maxPendingBytes) {
@@ -219,7 +258,7 @@ class LineShipper implements ClickShipper {
       return "stored";
     } catch (err) {
       if (!(err instanceof RefusedBatch)) return "failed";
-      // Every line was checked to be JSON, so this should not happen; retrying the same
+      // Every line is whole JSON, so this should not happen; retrying the same
       // batch forever would stop every click behind it.
       this.droppedCount += batch.length;
       this.log(`click shipper: the broker refused a batch of ${batch.length} (${err.message}), dropped`);

@@ -36,7 +36,7 @@ export type QueueBroker = ServiceHandle & {
   replayDeadLetters(): Promise<number>;
   /**
    * Stores JSON message bodies, one line each, as one stream entry, without the HTTP round or its
-   * JSON check: click-shipper.ts checks each line.
+   * JSON check: click-shipper.ts passes whole lines of JSON.stringify output and checks a cut one.
    */
   appendJson(bodies: string[]): Promise<void>;
 };

@@ -113,7 +113,7 @@ async function post(opts: DeliveryOptions, batch: Message[]): Promise<Outcome> {
 /**
  * `{messages, backlog, lagSeconds}` for the consumer, written as text: a JSON body goes in as
  * stored, neither parsed nor serialized again. That is safe because every way into the stream
- * checks it (the HTTP routes parse it, the click shipper parses each line), and a replayed dead
+ * checks it (the HTTP routes parse it, the click shipper drops a line cut short), and a replayed dead
  * letter is copied as it was; text and base64 bytes go in as JSON strings.
  */
 function requestBody(
