@@ -18,10 +18,17 @@ import { TokenBucket } from "./services/token-bucket";
 export type Runtime = {
   config: Config;
   links: LinkStore;
+  /** The in-memory layer of `links`: a redirect of a link this isolate holds answers without a promise. */
+  cachedLinks: CachedLinkStore;
   /** Which site (stored domain, redirects) a request's Host gets; kept in memory, refreshed from KV. */
   domains: DomainTable;
   counter: ClickCounter;
   clicks: ClickSink;
+  /**
+   * Self-host: the sink whose write is synchronous (a stdout line), called by the redirect itself before it
+   * answers; null where a send is I/O that must go to `waitUntil` (Cloudflare's Queue).
+   */
+  clickWriter: StdoutClickSink | null;
   redis: Redis;
   missing: NegativeCache;
   /** Postgres queries KV misses may still make (config.kvMissFallbackPerSecond). */
@@ -54,10 +61,12 @@ export function runtimeFor(env: Env): Runtime {
   const redis = createRedis(config.redis.url, config.redis.token, config.redis.timeoutMs);
   if (config.missing.length) console.error(new MissingSettingsError("edge worker", config.missing).message);
   const links = new CachedLinkStore(new KvLinkStore(env.LINKS, config.kvCacheTtl), config.linkCacheMs);
+  const stdout = config.clickSink === "stdout" ? new StdoutClickSink() : null;
   const keyIndex = env.KV_FEED && config.kvMissFallback === "none" ? new KvFeedIndex(env.KV_FEED) : null;
   const runtime: Runtime = {
     config,
     links: keyIndex ? notingWrites(links, keyIndex) : links,
+    cachedLinks: links,
     domains: new DomainTable(
       env.LINKS,
       { defaultHost: config.defaultHost, unknownHosts: config.unknownHosts },
@@ -66,7 +75,8 @@ export function runtimeFor(env: Env): Runtime {
     ),
     counter: new RedisClickCounter(redis),
     // Self-host ships clicks from stdout (see StdoutClickSink); Cloudflare sends each to its Queue.
-    clicks: config.clickSink === "stdout" ? new StdoutClickSink() : new QueueClickSink(env.CLICKS),
+    clicks: stdout ?? new QueueClickSink(env.CLICKS),
+    clickWriter: stdout,
     redis,
     missing: new NegativeCache(10_000),
     fallbackBudget: new TokenBucket(config.kvMissFallbackPerSecond),

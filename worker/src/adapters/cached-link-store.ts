@@ -17,9 +17,15 @@ export class CachedLinkStore implements LinkStore {
     private readonly maxEntries = 10_000,
   ) {}
 
-  async get(key: string): Promise<LinkRecord | null> {
+  /** The record this isolate holds for `key`, without a promise (the redirect's fast path); undefined if none is fresh. */
+  cached(key: string): LinkRecord | undefined {
     const hit = this.entries.get(key);
-    if (hit && hit.until > Date.now()) return hit.record;
+    return hit && hit.until > Date.now() ? hit.record : undefined;
+  }
+
+  async get(key: string): Promise<LinkRecord | null> {
+    const hit = this.cached(key);
+    if (hit) return hit;
     const record = await this.inner.get(key);
     if (record) this.remember(key, record);
     else this.entries.delete(key);

@@ -12,8 +12,13 @@ const done = Promise.resolve();
  * so a click survives even a kill -9 of the replica (docs/decisions.md).
  */
 export class StdoutClickSink implements ClickSink {
-  send(event: ClickEvent): Promise<void> {
+  /** Writes the line now; the redirect calls this itself, as a write needs no `waitUntil` (answer.ts). */
+  write(event: ClickEvent): void {
     console.log(CLICK_LINE_PREFIX + JSON.stringify(event));
+  }
+
+  send(event: ClickEvent): Promise<void> {
+    this.write(event);
     return done;
   }
 }

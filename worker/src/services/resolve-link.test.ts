@@ -1,12 +1,13 @@
 import type { LinkStore } from "@shared/ports";
 import { ProblemError } from "@shared/problem";
 import { describe, expect, it } from "vitest";
+import { CachedLinkStore } from "../adapters/cached-link-store";
 import { KvFeedIndex } from "../adapters/kv-feed-index";
 import { readConfig } from "../config";
 import type { Env } from "../env";
 import type { Runtime } from "../runtime";
 import { NegativeCache } from "./negative-cache";
-import { resolveLink } from "./resolve-link";
+import { lookUpLink, resolveLink } from "./resolve-link";
 import { TokenBucket } from "./token-bucket";
 
 /**
@@ -32,6 +33,8 @@ function runtime(store: LinkStore, vars: Partial<Env>, keyIndex: KvFeedIndex | n
   return {
     config,
     links: store,
+    // Remembers nothing (no TTL): every lookup reaches `store`.
+    cachedLinks: new CachedLinkStore(store, 0),
     missing: new NegativeCache(100),
     fallbackBudget: new TokenBucket(config.kvMissFallbackPerSecond),
     keyIndex,
@@ -134,5 +137,27 @@ describe("resolveLink with the index of KV keys (self-host)", () => {
     index.absent("link:b", ctx);
     await settled();
     expect(index.absent("link:b", ctx)).toBe(false);
+  });
+});
+
+describe("lookUpLink, the redirect's fast path", () => {
+  it("answers a link the isolate holds without a promise and without a read; an unheld one with the read's promise", async () => {
+    const reads: string[] = [];
+    const record = { v: 1 as const, id: 3, u: "https://example.com/" };
+    const store: LinkStore = {
+      ...emptyStore,
+      get: async (key) => {
+        reads.push(key);
+        return key === "link:held" ? record : null;
+      },
+    };
+    const cachedLinks = new CachedLinkStore(store, 60_000);
+    const rt = { ...runtime(cachedLinks, { KV_MISS_FALLBACK: "none" }), cachedLinks };
+    const first = lookUpLink(rt, background, "", "held");
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toEqual(record);
+    expect(lookUpLink(rt, background, "", "held")).toEqual(record);
+    expect(reads).toEqual(["link:held"]);
+    expect(lookUpLink(rt, background, "", "other")).toBeInstanceOf(Promise);
   });
 });

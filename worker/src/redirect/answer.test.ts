@@ -1,0 +1,77 @@
+import { CLICK_LINE_PREFIX } from "@shared/click-line";
+import { PLAIN_LINK, toLinkRecord } from "@shared/links/record";
+import type { ClickSink } from "@shared/ports";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { StdoutClickSink } from "../adapters/stdout-click-sink";
+import type { Runtime } from "../runtime";
+import { answerDecision, type DecisionInput } from "./answer";
+import { requestFacts } from "./request-facts";
+
+/**
+ * How a redirect hands over its click: self-host's stdout line is written before the answer,
+ * by the redirect itself (no waitUntil); a Queue send goes to waitUntil. Both without servers.
+ */
+const record = toLinkRecord({ ...PLAIN_LINK, id: 7, url: "https://example.com/t" });
+const site = { domain: "", notFoundUrl: null } as unknown as DecisionInput["site"];
+
+function runtime(clicks: ClickSink, clickWriter: StdoutClickSink | null): Runtime {
+  const config = { visitorSalt: "salt", trustRequestId: false, clientIpHeader: null, countryHeader: null };
+  return { config, clicks, clickWriter } as unknown as Runtime;
+}
+
+function input(req: Request): DecisionInput {
+  return {
+    link: record,
+    request: requestFacts(req, null),
+    context: { now: Date.UTC(2026, 11, 2), forwardQueryByDefault: false },
+    site,
+    slug: "abc",
+    path: "/abc",
+  };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("answerDecision's click", () => {
+  it("writes self-host's click line before it answers, without a waitUntil and without a promise", () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+    const sink = new StdoutClickSink();
+    const waitUntil = vi.fn();
+    const req = new Request("https://sho.rt/abc");
+    const res = answerDecision(req, runtime(sink, sink), { waitUntil }, input(req));
+    expect(res).toBeInstanceOf(Response);
+    expect((res as Response).status).toBe(302);
+    expect(waitUntil).not.toHaveBeenCalled();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.startsWith(CLICK_LINE_PREFIX)).toBe(true);
+    expect(JSON.parse((lines[0] as string).slice(CLICK_LINE_PREFIX.length))).toMatchObject({
+      linkId: 7,
+      slug: "abc",
+    });
+  });
+
+  it("still redirects when writing the line throws, and counts the click as not queued", () => {
+    vi.spyOn(console, "log").mockImplementation(() => {
+      throw new Error("stdout closed");
+    });
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const sink = new StdoutClickSink();
+    const req = new Request("https://sho.rt/abc");
+    const res = answerDecision(req, runtime(sink, sink), { waitUntil: vi.fn() }, input(req));
+    expect((res as Response).status).toBe(302);
+    expect(console.error).toHaveBeenCalledWith("click event not written", expect.any(Error));
+  });
+
+  it("hands a Queue send to waitUntil", async () => {
+    const sent: unknown[] = [];
+    const queue: ClickSink = { send: async (event) => void sent.push(event) };
+    const waitUntil = vi.fn();
+    const req = new Request("https://sho.rt/abc");
+    const res = answerDecision(req, runtime(queue, null), { waitUntil }, input(req));
+    expect((res as Response).status).toBe(302);
+    expect(waitUntil).toHaveBeenCalledTimes(1);
+    await waitUntil.mock.calls[0]?.[0];
+    expect(sent).toMatchObject([{ linkId: 7, slug: "abc" }]);
+  });
+});
