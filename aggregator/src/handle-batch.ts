@@ -1,5 +1,5 @@
 import { type BatchOutcome, counterFailure, recordBatch, writeDuration } from "./metrics";
-import { type ClickRow, reduceBatch } from "./reduce";
+import { reduceBatch } from "./reduce";
 import { type Queryable, writeClicks } from "./writer";
 
 /** Adds clicks to the Redis counters, by link id (see clickCounterKey). */
@@ -10,10 +10,8 @@ export type ClickCounters = { add(byLink: Map<number, number>): Promise<void> };
  * A failure here loses nothing that matters: the scheduled reconciliation raises
  * counters that fell behind.
  */
-async function addToCounters(counters: ClickCounters, rows: ClickRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const byLink = new Map<number, number>();
-  for (const r of rows) byLink.set(r.linkId, (byLink.get(r.linkId) ?? 0) + 1);
+async function addToCounters(counters: ClickCounters, byLink: Map<number, number>): Promise<void> {
+  if (byLink.size === 0) return;
   try {
     await counters.add(byLink);
   } catch (err) {
@@ -60,15 +58,11 @@ export async function handleClickBatch(
   const handle = openDb();
   const started = performance.now();
   try {
-    const { inserted } = await writeClicks(handle.db, reduction.rows);
+    const { inserted, uncountedByLink } = await writeClicks(handle.db, reduction.rows);
     writeDuration.observe((performance.now() - started) / 1000);
-    outcome.inserted = inserted.size;
-    outcome.duplicates += reduction.rows.length - inserted.size;
-    if (counters)
-      await addToCounters(
-        counters,
-        reduction.rows.filter((r) => inserted.has(r.id) && !r.counted),
-      );
+    outcome.inserted = inserted;
+    outcome.duplicates += reduction.rows.length - inserted;
+    if (counters) await addToCounters(counters, uncountedByLink);
     for (const m of valid) m.ack();
   } catch (err) {
     console.error("click batch not written; retrying", err);

@@ -1,6 +1,7 @@
 import { getTableConfig } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/pg-proxy";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { arrayLiteral } from "../../aggregator/src/array-literal";
 import { CHROME, clickEvent } from "../../test/fixtures";
 import type { Database } from "../db/client";
 import type { ClickEvent } from "../events";
@@ -77,8 +78,8 @@ describe.each(lists)("with %s", (_, arrange, added) => {
     ]).rows;
     const calls: Array<{ text: string; values: unknown[] }> = [];
     const db = {
-      query: async (text: string, values: unknown[] = []) => {
-        calls.push({ text, values });
+      query: async (query: { text: string; values?: unknown[] }) => {
+        calls.push({ text: query.text, values: query.values ?? [] });
         return { rows: [] };
       },
     };
@@ -89,13 +90,16 @@ describe.each(lists)("with %s", (_, arrange, added) => {
 
     const list = (pattern: RegExp) => (pattern.exec(text)?.[1] ?? "").split(/,\s*/);
     const inserted = list(/insert into click_events\s*\(([^)]*)\)/);
-    expect(list(/unnest\(([^)]*)\)/)).toHaveLength(inserted.length);
-    expect(values).toHaveLength(inserted.length);
+    // The batch's columns: every stored one, and `counted`.
+    const batch = list(/as batch\(([^)]*)\)/);
+    expect(batch).toEqual([...inserted, "counted"]);
+    expect(list(/unnest\(([^)]*)\)/)).toHaveLength(batch.length);
+    expect(values).toHaveLength(batch.length);
     const returned = list(/returning ([^\n]*)/);
     const rolledUp = list(/insert into click_rollups \(([^)]*)\)/);
     const rollupKeys = /is_bot, (.*), count\(\*\)/.exec(text)?.[1];
     for (const d of DIMENSIONS) {
-      expect(values[inserted.indexOf(d.column)], d.column).toEqual(rows.map((r) => r[d.field]));
+      expect(values[batch.indexOf(d.column)], d.column).toBe(arrayLiteral(rows.map((r) => r[d.field])));
       expect(returned, d.column).toContain(d.column);
       expect(rolledUp, d.column).toContain(d.column);
     }

@@ -1,10 +1,5 @@
 import type { Mutation } from "./types";
 
-/** The writer's statement is a template literal: once planted there, the `${…}` below is code. */
-const ROLLUP_FROM_WHOLE_BATCH =
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: see above
-  '  from (select * from unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ")}) as batch(${EVENT_COLUMNS.map((c) => c.name).join(", ")})) as inserted\n  group by';
-
 /** Click counters, click ids, the Redis budget and the aggregator's writer. */
 export const COUNTER_MUTATIONS: Mutation[] = [
   {
@@ -16,12 +11,26 @@ export const COUNTER_MUTATIONS: Mutation[] = [
     tests: ["test/redirect.test.ts"],
   },
   {
-    id: "aggregator-counter-keyed-by-slug",
-    bug: "the aggregator adds unlimited links' clicks to slug-keyed counters",
-    file: "aggregator/src/handle-batch.ts",
-    search: "byLink.set(r.linkId, (byLink.get(r.linkId) ?? 0) + 1)",
-    replace: "byLink.set(r.slug, (byLink.get(r.slug) ?? 0) + 1)",
-    tests: ["aggregator/src/handle-batch.integration.test.ts"],
+    id: "aggregator-counts-edge-counted",
+    bug: "the aggregator adds clicks the edge already counted (limited links) to the Redis counters again",
+    file: "aggregator/src/writer.ts",
+    search: "(count(*) filter (where not batch.counted))::int as uncounted",
+    replace: "count(*)::int as uncounted",
+    tests: [
+      "aggregator/src/handle-batch.integration.test.ts",
+      "aggregator/src/write-clicks.integration.test.ts",
+    ],
+  },
+  {
+    id: "aggregator-counts-redelivered",
+    bug: "the aggregator counts every click of a batch in Redis, not only those the insert kept (redelivery counts twice)",
+    file: "aggregator/src/writer.ts",
+    search: "from inserted join batch using (id)\ngroup by inserted.link_id",
+    replace: "from batch as inserted join batch using (id)\ngroup by inserted.link_id",
+    tests: [
+      "aggregator/src/handle-batch.integration.test.ts",
+      "aggregator/src/write-clicks.integration.test.ts",
+    ],
   },
   {
     id: "reconcile-skips-idle-limited",
@@ -52,7 +61,7 @@ export const COUNTER_MUTATIONS: Mutation[] = [
     bug: "rollups are built from the whole batch, not only the events the insert kept (redelivery counts twice)",
     file: "aggregator/src/writer.ts",
     search: "  from inserted\n  group by",
-    replace: ROLLUP_FROM_WHOLE_BATCH,
+    replace: "  from batch as inserted\n  group by",
     tests: ["aggregator/src/handle-batch.integration.test.ts"],
   },
   {

@@ -1,0 +1,149 @@
+import { clickCounterKey } from "@shared/keys";
+import { Redis } from "@upstash/redis";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startRedisGateway } from "../../selfhost/redis-rest-gateway";
+import { createTestDatabase } from "../../test/databases";
+import { clickEvent } from "../../test/fixtures";
+import { arrayLiteral } from "./array-literal";
+import { handleClickBatch } from "./handle-batch";
+import { redisCounters } from "./redis-counters";
+
+/** The writer against real Postgres, with the real Redis counters behind it. */
+
+let pool: pg.Pool;
+let gateway: Awaited<ReturnType<typeof startRedisGateway>>;
+let redis: Redis;
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: await createTestDatabase(), max: 2 });
+  gateway = await startRedisGateway({ redisUrl: inject("redisUrl"), token: "t" });
+  redis = new Redis({ url: gateway.url, token: "t", enableTelemetry: false });
+});
+afterAll(async () => {
+  await pool?.end();
+  await gateway?.close();
+});
+
+const open = () => ({ db: pool, close: async () => {} });
+/** Link ids no other test file uses: they share one Redis, where counters are keyed by link id. */
+const linkIds = (n: number) => {
+  const base = 1 + Math.floor(Math.random() * 2 ** 40);
+  return Array.from({ length: n }, (_, i) => base + i);
+};
+
+function batchOf(bodies: unknown[], attempts = 1) {
+  const acked = new Set<string>();
+  const retried = new Set<string>();
+  const messages = bodies.map((body, i) => ({
+    id: `m${i}`,
+    body,
+    attempts,
+    timestamp: new Date(),
+    ack: () => acked.add(`m${i}`),
+    retry: () => retried.add(`m${i}`),
+  }));
+  return { messages, acked, retried };
+}
+
+async function stored(linkId: number) {
+  const events = await pool.query("select count(*)::int as n from click_events where link_id = $1", [linkId]);
+  const rolled = await pool.query(
+    "select coalesce(sum(count), 0)::int as n from click_rollups where link_id = $1",
+    [linkId],
+  );
+  return {
+    events: events.rows[0].n,
+    rolled: rolled.rows[0].n,
+    counter: Number(await redis.get(clickCounterKey(linkId))),
+  };
+}
+
+describe("arrayLiteral", () => {
+  it("reaches Postgres as the very values, whatever the text holds", async () => {
+    const texts = [
+      "plain",
+      "",
+      "NULL",
+      "null",
+      'say "hi"',
+      "back\\slash\\",
+      "{braces},commas",
+      " spaced ",
+      "line\nbreak\ttab\r\u0001",
+      "go-😀-ü",
+      "\u2028",
+    ];
+    const columns: Array<Array<string | null>> = [texts, [...texts, null], ["a", null, "b"], []];
+    for (const column of columns) {
+      const { rows } = await pool.query("select $1::text[] as a", [arrayLiteral(column)]);
+      expect(rows[0].a).toEqual(column);
+    }
+    const { rows } = await pool.query("select $1::bigint[] as n, $2::boolean[] as b", [
+      arrayLiteral([1, 2 ** 53 - 1, null]),
+      arrayLiteral([true, false, null]),
+    ]);
+    expect(rows[0]).toEqual({ n: ["1", String(2 ** 53 - 1), null], b: [true, false, null] });
+  });
+});
+
+describe("writing a batch", () => {
+  it("stores a batch of 1,000 redelivered with new clicks once: events, rollups and Redis counters", async () => {
+    const [free, limited, other] = linkIds(3) as [number, number, number];
+    const hour = (h: number) => Date.UTC(2026, 2, 3, h, 20);
+    const first = Array.from({ length: 1000 }, (_, i) =>
+      i % 10 === 0
+        ? clickEvent({ linkId: limited, slug: "limited", ts: hour(i % 3), counted: true })
+        : clickEvent({ linkId: i % 2 ? free : other, ts: hour(i % 3), rule: i % 4 ? null : "r1" }),
+    );
+    const more = Array.from({ length: 20 }, (_, i) =>
+      clickEvent({ linkId: i % 2 ? free : limited, ts: hour(1), counted: i % 2 === 0 }),
+    );
+    const counters = redisCounters(redis);
+    expect(await handleClickBatch(batchOf(first), open, counters)).toMatchObject({ inserted: 1000 });
+    // The ack was lost: the same batch again, and then with 20 clicks more.
+    expect(await handleClickBatch(batchOf(first, 2), open, counters)).toMatchObject({
+      inserted: 0,
+      duplicates: 1000,
+    });
+    const again = batchOf([...first, ...more], 3);
+    expect(await handleClickBatch(again, open, counters)).toMatchObject({ inserted: 20, duplicates: 1000 });
+    expect(again.acked.size).toBe(1020);
+
+    const freeCount = first.filter((e) => e.linkId === free).length + 10;
+    const otherCount = first.filter((e) => e.linkId === other).length;
+    expect(await stored(free)).toEqual({ events: freeCount, rolled: freeCount, counter: freeCount });
+    expect(await stored(other)).toEqual({ events: otherCount, rolled: otherCount, counter: otherCount });
+    // The edge counted the limited link's clicks itself: stored and rolled up, never added again.
+    expect(await stored(limited)).toEqual({ events: 110, rolled: 110, counter: 0 });
+  });
+
+  it("stores each field as sent: text beyond ASCII, nulls, milliseconds, an absent domain", async () => {
+    const [linkId] = linkIds(1) as [number];
+    const event = clickEvent({
+      linkId,
+      slug: "go-😀-ü",
+      ts: Date.UTC(2026, 2, 3, 4, 5, 6, 789),
+      country: null,
+      referrer: 'https://Www.Example.org/ü?q="quoted"\\',
+      visitor: 'v"\\\n\t',
+      rule: "r-😀",
+    });
+    await handleClickBatch(batchOf([event]), open);
+    const { rows } = await pool.query(
+      "select id, slug, ts, country, referrer_host, visitor_hash, rule, domain from click_events where link_id = $1",
+      [linkId],
+    );
+    expect(rows).toEqual([
+      {
+        id: event.id,
+        slug: "go-😀-ü",
+        ts: new Date(event.ts),
+        country: null,
+        referrer_host: "example.org",
+        visitor_hash: 'v"\\\n\t',
+        rule: "r-😀",
+        domain: "",
+      },
+    ]);
+  });
+});
