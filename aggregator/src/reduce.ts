@@ -1,6 +1,7 @@
 import { type DimensionValues, deriveDimensions } from "@shared/analytics/dimensions";
-import { type ClickEvent, ClickEventSchema } from "@shared/events";
+import type { ClickEvent } from "@shared/events";
 import { classifyAgent } from "./enrich";
+import { readClickEvent } from "./read-event";
 
 /** One row of click_events, ready to insert: its dimensions come from CLICK_DIMENSIONS. */
 export type ClickRow = DimensionValues & {
@@ -23,7 +24,7 @@ export type Reduction<Id> = {
 };
 
 /**
- * The pure core of the aggregator: validates each message body with the shared schema,
+ * The pure core of the aggregator: validates each message body against the shared schema,
  * enriches valid events (bot or human, and every click dimension) and drops repeated
  * ids within the batch. No I/O; the writer takes the rows.
  */
@@ -33,17 +34,17 @@ export function reduceBatch<Id>(messages: ReadonlyArray<{ id: Id; body: unknown 
   const seen = new Set<string>();
   let duplicatesInBatch = 0;
   for (const message of messages) {
-    const parsed = ClickEventSchema.safeParse(message.body);
-    if (!parsed.success) {
-      malformed.push({ id: message.id, reason: parsed.error.issues[0]?.message ?? "invalid" });
+    const { event, reason } = readClickEvent(message.body);
+    if (!event) {
+      malformed.push({ id: message.id, reason });
       continue;
     }
-    if (seen.has(parsed.data.id)) {
+    if (seen.has(event.id)) {
       duplicatesInBatch++;
       continue;
     }
-    seen.add(parsed.data.id);
-    rows.push(toRow(parsed.data));
+    seen.add(event.id);
+    rows.push(toRow(event));
   }
   return { rows, malformed, duplicatesInBatch };
 }

@@ -146,4 +146,25 @@ describe("writing a batch", () => {
       },
     ]);
   });
+
+  it("acknowledges events Postgres could not store as malformed and stores the rest of the batch", async () => {
+    const [linkId] = linkIds(1) as [number];
+    const good = Array.from({ length: 5 }, () => clickEvent({ linkId }));
+    const bad = [
+      clickEvent({ linkId, slug: "nul\0" }),
+      clickEvent({ linkId, visitor: "half\ud800" }),
+      clickEvent({ linkId, ts: 8.64e15 + 1 }),
+      { ...clickEvent({ linkId }), id: "not-a-uuid" },
+      { ...clickEvent({ linkId }), country: undefined },
+    ];
+    const batch = batchOf([...good.slice(0, 2), ...bad, ...good.slice(2)]);
+    expect(await handleClickBatch(batch, open, redisCounters(redis))).toMatchObject({
+      inserted: 5,
+      malformed: 5,
+      retried: false,
+    });
+    expect(batch.acked.size).toBe(10);
+    expect(batch.retried.size).toBe(0);
+    expect(await stored(linkId)).toEqual({ events: 5, rolled: 5, counter: 5 });
+  });
 });
