@@ -6,8 +6,8 @@ export const COUNTER_MUTATIONS: Mutation[] = [
     id: "edge-counter-keyed-by-slug",
     bug: "the edge counts clicks by slug, so a recreated slug inherits the deleted link's count",
     file: "worker/src/redirect/answer.ts",
-    search: "await countClick(rt.counter, decision)",
-    replace: "await countClick(rt.counter, { ...decision, linkId: slug })",
+    search: "countClick(rt.counter, decision)",
+    replace: "countClick(rt.counter, { ...decision, linkId: input.slug })",
     tests: ["test/redirect.test.ts"],
   },
   {
