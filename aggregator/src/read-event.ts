@@ -5,8 +5,11 @@ export type EventReading = { event: ClickEvent; reason?: undefined } | { event?:
 
 /** zod's own pattern, the one `z.uuid()` checks. */
 const UUID = z.regexes.uuid();
-/** Latest instant a Date holds (±8.64e15 ms); later ones cannot be written as a timestamp. */
-const MAX_TS = 8.64e15;
+/**
+ * The last millisecond of the year 9999: past it toISOString writes a six-digit year with a sign
+ * (`+010000-01-01T…`), which Postgres refuses, failing the whole batch (writer.ts).
+ */
+const MAX_TS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** NUL and surrogates are rare in real text: only a string that has one gets the exact check below. */
 const SUSPECT = /[\0\uD800-\uDFFF]/;
 /** Postgres text holds no NUL, and JSON's \u escapes of an unpaired surrogate half fail its parse. */
@@ -47,7 +50,7 @@ function hasEventShape(b: unknown): b is ClickEvent {
 
 /** Why a valid event still cannot be stored; undefined when it can. */
 function unstorable(e: ClickEvent): string | undefined {
-  if (e.ts > MAX_TS) return "ts is past the latest time a timestamp holds";
+  if (e.ts > MAX_TS) return "ts is past the year 9999";
   const ok =
     storable(e.slug) &&
     storable(e.domain) &&

@@ -154,17 +154,29 @@ describe("writing a batch", () => {
       clickEvent({ linkId, slug: "nul\0" }),
       clickEvent({ linkId, visitor: "half\ud800" }),
       clickEvent({ linkId, ts: 8.64e15 + 1 }),
+      clickEvent({ linkId, ts: Date.UTC(10000, 0, 1) }),
       { ...clickEvent({ linkId }), id: "not-a-uuid" },
       { ...clickEvent({ linkId }), country: undefined },
     ];
     const batch = batchOf([...good.slice(0, 2), ...bad, ...good.slice(2)]);
     expect(await handleClickBatch(batch, open, redisCounters(redis))).toMatchObject({
       inserted: 5,
-      malformed: 5,
+      malformed: 6,
       retried: false,
     });
-    expect(batch.acked.size).toBe(10);
+    expect(batch.acked.size).toBe(11);
     expect(batch.retried.size).toBe(0);
     expect(await stored(linkId)).toEqual({ events: 5, rolled: 5, counter: 5 });
   });
+
+  it("stores the last millisecond of the year 9999 and refuses the next as malformed, failing no batch", async () => {
+    const [linkId] = linkIds(1) as [number];
+    const last = Date.UTC(10000, 0, 1) - 1;
+    const batch = batchOf([clickEvent({ linkId, ts: last }), clickEvent({ linkId, ts: last + 1 })]);
+    expect(await handleClickBatch(batch, open)).toMatchObject({ inserted: 1, malformed: 1, retried: false });
+    expect(batch.acked.size).toBe(2);
+    const { rows } = await pool.query("select ts from click_events where link_id = $1", [linkId]);
+    expect(rows).toEqual([{ ts: new Date(last) }]);
+  });
+
 });
