@@ -57,4 +57,14 @@ describe("reduceBatch", () => {
     expect(rows).toHaveLength(1);
     expect(duplicatesInBatch).toBe(1);
   });
+
+  it("takes an id in upper and in lower case for one event, as Postgres's uuid does", () => {
+    const event = clickEvent();
+    const { rows, duplicatesInBatch } = reduceBatch([
+      { id: 1, body: { ...event, id: event.id.toUpperCase() } },
+      { id: 2, body: event },
+    ]);
+    expect(rows.map((r) => r.id)).toEqual([event.id]);
+    expect(duplicatesInBatch).toBe(1);
+  });
 });

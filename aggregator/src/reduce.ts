@@ -39,20 +39,23 @@ export function reduceBatch<Id>(messages: ReadonlyArray<{ id: Id; body: unknown 
       malformed.push({ id: message.id, reason });
       continue;
     }
-    if (seen.has(event.id)) {
+    // Postgres reads a uuid in either case: two spellings of one id are one click (else its counter rises twice).
+    const id = event.id.toLowerCase();
+    if (seen.has(id)) {
       duplicatesInBatch++;
       continue;
     }
-    seen.add(event.id);
-    rows.push(toRow(event));
+    seen.add(id);
+    rows.push(toRow(event, id));
   }
   return { rows, malformed, duplicatesInBatch };
 }
 
-export function toRow(event: ClickEvent): ClickRow {
+/** The row of `event`, under `id` (its id in lower case). */
+export function toRow(event: ClickEvent, id: string): ClickRow {
   const agent = classifyAgent(event.userAgent);
   return {
-    id: event.id,
+    id,
     linkId: event.linkId,
     slug: event.slug,
     ts: new Date(event.ts),

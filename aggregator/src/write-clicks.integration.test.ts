@@ -179,4 +179,12 @@ describe("writing a batch", () => {
     expect(rows).toEqual([{ ts: new Date(last) }]);
   });
 
+  it("counts once a click sent twice in one batch with its id in two cases", async () => {
+    const [linkId] = linkIds(1) as [number];
+    const event = clickEvent({ linkId });
+    const batch = batchOf([event, { ...event, id: event.id.toUpperCase() }]);
+    const outcome = await handleClickBatch(batch, open, redisCounters(redis));
+    expect(outcome.retried).toBe(false);
+    expect(await stored(linkId)).toEqual({ events: 1, rolled: 1, counter: 1 });
+  });
 });
