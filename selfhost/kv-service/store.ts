@@ -22,6 +22,8 @@ export class KvStore {
   private readonly entries = new Map<string, KvEntry>();
   /** Keys whose latest state (value or deletion) Redis does not have yet. */
   private readonly dirty = new Set<string>();
+  /** Per load under way, the keys written or deleted here since it began: what it read of them is older. */
+  private readonly loads = new Set<Set<string>>();
   /** Every key written, numbered: the edge isolates' key indexes follow it (`GET /?changes_since=`). */
   readonly changes = new ChangeLog();
 
@@ -67,12 +69,14 @@ export class KvStore {
 
   async put(key: string, entry: KvEntry): Promise<void> {
     this.entries.set(key, entry);
+    for (const touched of this.loads) touched.add(key);
     this.changes.record(key, true);
     await this.write(key);
   }
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
+    for (const touched of this.loads) touched.add(key);
     this.changes.record(key, false);
     await this.write(key);
   }
@@ -119,6 +123,18 @@ export class KvStore {
    * one pipeline: a read and a TTL per key, awaited one by one, took minutes for a million links.
    */
   private async load(): Promise<void> {
+    // A key deleted here while its value was read is in neither `entries` nor `dirty` (the delete reached Redis
+    // after the read): without this, the value read would bring it back.
+    const touched = new Set<string>();
+    this.loads.add(touched);
+    try {
+      await this.loadFrom(touched);
+    } finally {
+      this.loads.delete(touched);
+    }
+  }
+
+  private async loadFrom(touched: Set<string>): Promise<void> {
     let cursor = "0";
     do {
       const [next, keys] = await this.redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 1000);
@@ -132,8 +148,8 @@ export class KvStore {
         const [[readFailed, fields], [ttlFailed, ttl]] = [answers[2 * i] ?? [], answers[2 * i + 1] ?? []];
         if (readFailed || ttlFailed) throw readFailed ?? ttlFailed;
         const [value, metadata] = (fields ?? []) as Array<Buffer | null>;
-        // Written here while the batch was read: what is here is newer.
-        if (!value || this.has(key)) continue;
+        // Written or deleted here while the batch was read: what is here is newer.
+        if (!value || this.has(key) || touched.has(key)) continue;
         this.entries.set(key, {
           value,
           metadata: metadata?.toString() ?? null,
