@@ -33,6 +33,36 @@ describe("shipClicks on a child's pipe", () => {
     expect([shipper.shipped, shipper.dropped, shipper.pending]).toEqual([400, 1, 0]);
   });
 
+  it("joins a click line written in pieces across reads and pauses, and ships a last line that lacks only its newline", async () => {
+    // Each piece lands in a read of its own: the writer waits longer than the read pause between them.
+    const ua = '😀 \\ "q"';
+    const writer = `
+      const fs = require("node:fs");
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      const line = (n) => ${JSON.stringify(CLICK_LINE_PREFIX)} + JSON.stringify({ n, ua: ${JSON.stringify(ua)} });
+      for (let n = 0; n < 5; n++) {
+        const bytes = Buffer.from(line(n) + "\\n");
+        // The cut at byte 22 falls inside the emoji's four bytes (20–23).
+        for (const piece of [bytes.subarray(0, 3), bytes.subarray(3, 22), bytes.subarray(22)]) {
+          fs.writeSync(1, piece);
+          Atomics.wait(nap, 0, 0, 30);
+        }
+      }
+      fs.writeSync(1, line(5));`;
+    const child = spawn(process.execPath, ["-e", writer], { stdio: ["ignore", "pipe", "inherit"] });
+    const shipped: unknown[] = [];
+    const shipper = shipClicks({
+      input: child.stdout,
+      passthrough: new PassThrough(),
+      deliver: async (bodies) => void shipped.push(...bodies.map((b) => JSON.parse(b))),
+      readPauseMs: 10,
+      log: () => {},
+    });
+    expect(await shipper.drained(20_000)).toBe(true);
+    expect(shipped).toEqual(Array.from({ length: 6 }, (_, n) => ({ n, ua })));
+    expect([shipper.shipped, shipper.dropped, shipper.pending]).toEqual([6, 0, 0]);
+  });
+
   it("stops reading the pipe for readPauseMs after each read, then reads again", async () => {
     vi.useFakeTimers();
     try {
