@@ -9,6 +9,7 @@ import { type RedisServer, startRedis } from "../../selfhost/services/redis";
 import { clickEvent } from "../../test/fixtures";
 import { handleClickBatch } from "./handle-batch";
 import { reconcileCounters } from "./reconcile";
+import { recordingBatch } from "./test-support";
 
 /** A Postgres of this file's own, since these tests stop it. */
 let postgres: PostgresServer;
@@ -25,36 +26,25 @@ afterAll(async () => {
   await postgres?.dispose();
 });
 
-function batchOf(bodies: unknown[], attempts: number) {
-  const acked = new Set<string>();
-  const retried = new Set<string>();
-  const messages = bodies.map((body, i) => ({
-    id: `m${i}`,
-    body,
-    attempts,
-    timestamp: new Date(),
-    ack: () => acked.add(`m${i}`),
-    retry: () => retried.add(`m${i}`),
-  }));
-  return { messages, acked, retried };
-}
-
 const open = () => ({ db: pool, close: async () => {} });
 
 describe("aggregator while Postgres is down", () => {
   it("retries the batch, and counts every event once after Postgres is back", async () => {
     const bodies = Array.from({ length: 40 }, () => clickEvent({ linkId: 7 }));
     await postgres.stop();
-    const during = batchOf(bodies, 1);
+    const during = recordingBatch(bodies, 1);
     expect(await handleClickBatch(during, open)).toMatchObject({ retried: true, inserted: 0 });
     expect(during.retried.size).toBe(40);
     expect(during.acked.size).toBe(0);
 
     await postgres.start();
-    const redelivered = batchOf(bodies, 2);
+    const redelivered = recordingBatch(bodies, 2);
     expect(await handleClickBatch(redelivered, open)).toMatchObject({ retried: false, inserted: 40 });
     // A second redelivery (say the ack was lost) adds nothing.
-    expect(await handleClickBatch(batchOf(bodies, 3), open)).toMatchObject({ inserted: 0, duplicates: 40 });
+    expect(await handleClickBatch(recordingBatch(bodies, 3), open)).toMatchObject({
+      inserted: 0,
+      duplicates: 40,
+    });
     const { rows } = await pool.query("select sum(count)::int as n from click_rollups where link_id = 7");
     expect(rows[0].n).toBe(40);
   });
@@ -84,7 +74,7 @@ describe("reconcileCounters against real Redis and Postgres", () => {
       ...Array.from({ length: 5 }, () => clickEvent({ linkId: behind, slug: "behind", ts: now })),
       ...Array.from({ length: 3 }, () => clickEvent({ linkId: ahead, slug: "ahead", ts: now })),
     ];
-    await handleClickBatch(batchOf(events, 1), open);
+    await handleClickBatch(recordingBatch(events, 1), open);
     await redis.set(clickCounterKey(behind), 2); // Redis lost 3 increments (say, a restart)
     await redis.set(clickCounterKey(ahead), 4); // one click still in the queue
 
@@ -104,7 +94,7 @@ describe("reconcileCounters against real Redis and Postgres", () => {
     const events = Array.from({ length: 3 }, () =>
       clickEvent({ linkId: id, slug: "idle-limited", ts: weekAgo, counted: true }),
     );
-    await handleClickBatch(batchOf(events, 1), open);
+    await handleClickBatch(recordingBatch(events, 1), open);
     expect(await redis.get(clickCounterKey(id))).toBeNull(); // lost, or never written under this key
 
     await reconcileCounters(pool, redis);

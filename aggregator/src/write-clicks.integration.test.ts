@@ -8,6 +8,7 @@ import { clickEvent } from "../../test/fixtures";
 import { arrayLiteral } from "./array-literal";
 import { handleClickBatch } from "./handle-batch";
 import { redisCounters } from "./redis-counters";
+import { recordingBatch } from "./test-support";
 
 /** The writer against real Postgres, with the real Redis counters behind it. */
 
@@ -30,20 +31,6 @@ const linkIds = (n: number) => {
   const base = 1 + Math.floor(Math.random() * 2 ** 40);
   return Array.from({ length: n }, (_, i) => base + i);
 };
-
-function batchOf(bodies: unknown[], attempts = 1) {
-  const acked = new Set<string>();
-  const retried = new Set<string>();
-  const messages = bodies.map((body, i) => ({
-    id: `m${i}`,
-    body,
-    attempts,
-    timestamp: new Date(),
-    ack: () => acked.add(`m${i}`),
-    retry: () => retried.add(`m${i}`),
-  }));
-  return { messages, acked, retried };
-}
 
 async function stored(linkId: number) {
   const events = await pool.query("select count(*)::int as n from click_events where link_id = $1", [linkId]);
@@ -99,13 +86,13 @@ describe("writing a batch", () => {
       clickEvent({ linkId: i % 2 ? free : limited, ts: hour(1), counted: i % 2 === 0 }),
     );
     const counters = redisCounters(redis);
-    expect(await handleClickBatch(batchOf(first), open, counters)).toMatchObject({ inserted: 1000 });
+    expect(await handleClickBatch(recordingBatch(first), open, counters)).toMatchObject({ inserted: 1000 });
     // The ack was lost: the same batch again, and then with 20 clicks more.
-    expect(await handleClickBatch(batchOf(first, 2), open, counters)).toMatchObject({
+    expect(await handleClickBatch(recordingBatch(first, 2), open, counters)).toMatchObject({
       inserted: 0,
       duplicates: 1000,
     });
-    const again = batchOf([...first, ...more], 3);
+    const again = recordingBatch([...first, ...more], 3);
     expect(await handleClickBatch(again, open, counters)).toMatchObject({ inserted: 20, duplicates: 1000 });
     expect(again.acked.size).toBe(1020);
 
@@ -128,7 +115,7 @@ describe("writing a batch", () => {
       visitor: 'v"\\\n\t',
       rule: "r-😀",
     });
-    await handleClickBatch(batchOf([event]), open);
+    await handleClickBatch(recordingBatch([event]), open);
     const { rows } = await pool.query(
       "select id, slug, ts, country, referrer_host, visitor_hash, rule, domain from click_events where link_id = $1",
       [linkId],
@@ -158,7 +145,7 @@ describe("writing a batch", () => {
       { ...clickEvent({ linkId }), id: "not-a-uuid" },
       { ...clickEvent({ linkId }), country: undefined },
     ];
-    const batch = batchOf([...good.slice(0, 2), ...bad, ...good.slice(2)]);
+    const batch = recordingBatch([...good.slice(0, 2), ...bad, ...good.slice(2)]);
     expect(await handleClickBatch(batch, open, redisCounters(redis))).toMatchObject({
       inserted: 5,
       malformed: 6,
@@ -172,7 +159,7 @@ describe("writing a batch", () => {
   it("stores the last millisecond of the year 9999 and refuses the next as malformed, failing no batch", async () => {
     const [linkId] = linkIds(1) as [number];
     const last = Date.UTC(10000, 0, 1) - 1;
-    const batch = batchOf([clickEvent({ linkId, ts: last }), clickEvent({ linkId, ts: last + 1 })]);
+    const batch = recordingBatch([clickEvent({ linkId, ts: last }), clickEvent({ linkId, ts: last + 1 })]);
     expect(await handleClickBatch(batch, open)).toMatchObject({ inserted: 1, malformed: 1, retried: false });
     expect(batch.acked.size).toBe(2);
     const { rows } = await pool.query("select ts from click_events where link_id = $1", [linkId]);
@@ -182,7 +169,7 @@ describe("writing a batch", () => {
   it("counts once a click sent twice in one batch with its id in two cases", async () => {
     const [linkId] = linkIds(1) as [number];
     const event = clickEvent({ linkId });
-    const batch = batchOf([event, { ...event, id: event.id.toUpperCase() }]);
+    const batch = recordingBatch([event, { ...event, id: event.id.toUpperCase() }]);
     const outcome = await handleClickBatch(batch, open, redisCounters(redis));
     expect(outcome.retried).toBe(false);
     expect(await stored(linkId)).toEqual({ events: 1, rolled: 1, counter: 1 });
