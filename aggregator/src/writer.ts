@@ -47,8 +47,10 @@ const rollupKeyPositions = Array.from({ length: 3 + DIMENSIONS.length }, (_, i) 
  * Columns go in as arrays through unnest, so the statement text never changes with
  * the batch size: it is prepared once per connection (it is built once, here, from the
  * column list). It answers, per link, how many events were new and how many of those the
- * edge had not counted in Redis: a few rows, where it used to return every new id.
- * Hours are truncated in UTC.
+ * edge had not counted in Redis: a few rows, where it used to return every new id. Every
+ * column of that answer is cast: a connection's prepared statement must keep its result type, or
+ * once a migration changed a column it names, the connection would fail each batch ("cached plan
+ * must not change result type"). Hours are truncated in UTC.
  */
 const WRITE_CLICKS = `
 with batch as (
@@ -68,7 +70,8 @@ with batch as (
   group by ${rollupKeyPositions}
   on conflict on constraint click_rollups_pk do update set count = click_rollups.count + excluded.count
 )
-select inserted.link_id, count(*)::int as inserted, (count(*) filter (where not batch.counted))::int as uncounted
+select inserted.link_id::bigint as link_id, count(*)::int as inserted,
+  (count(*) filter (where not batch.counted))::int as uncounted
 from inserted join batch using (id)
 group by inserted.link_id`;
 
