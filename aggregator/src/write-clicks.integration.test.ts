@@ -174,4 +174,29 @@ describe("writing a batch", () => {
     expect(outcome.retried).toBe(false);
     expect(await stored(linkId)).toEqual({ events: 1, rolled: 1, counter: 1 });
   });
+
+  it("stores a click whose referrer names a host far longer than any, failing no batch", async () => {
+    // A Referer header is the visitor's to write: 2,000 characters that URL parsing turns into a host of 6,000
+    // (punycode) or 12,000 (percent-encoded), past what one key of the rollups' index holds (2,704 bytes).
+    const [linkId] = linkIds(1) as [number];
+    // Pseudo-random, so that Postgres cannot compress the key under the limit.
+    let seed = 19;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    const chars = (from: number, span: number, n: number) =>
+      Array.from({ length: n }, () => String.fromCharCode(from + ((next() >>> 12) % span))).join("");
+    const referrers = [`https://${chars(0x4e00, 20_000, 2000)}/`, `foo://${chars(0xa0, 96, 2040)}/`];
+    const batch = recordingBatch([
+      clickEvent({ linkId }),
+      ...referrers.map((referrer) => clickEvent({ linkId, referrer })),
+    ]);
+    expect(await handleClickBatch(batch, open)).toMatchObject({ inserted: 3, retried: false });
+    const { rows } = await pool.query(
+      "select referrer_host from click_rollups where link_id = $1 order by referrer_host nulls first",
+      [linkId],
+    );
+    expect(rows.map((r) => r.referrer_host)).toEqual(["", "news.example.org"]);
+  });
 });

@@ -8,4 +8,12 @@ describe("referrerHost", () => {
     expect(referrerHost("not a url")).toBeNull();
     expect(referrerHost(null)).toBeNull();
   });
+
+  it("keeps a host of DNS's longest name, and none of a longer one", () => {
+    const host = (n: number) => Array.from({ length: n }, (_, i) => (i % 64 === 63 ? "." : "a")).join("");
+    expect(referrerHost(`https://${host(253)}/`)).toBe(host(253));
+    expect(referrerHost(`https://${host(254)}/`)).toBeNull();
+    // Percent-encoded: 100 characters become a host of 600.
+    expect(referrerHost(`foo://${"ü".repeat(100)}/`)).toBeNull();
+  });
 });
