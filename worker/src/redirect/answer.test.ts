@@ -75,3 +75,47 @@ describe("answerDecision's click", () => {
     expect(sent).toMatchObject([{ linkId: 7, slug: "abc" }]);
   });
 });
+
+describe("answerDecision's click on a click-limited link", () => {
+  const limited = toLinkRecord({ ...PLAIN_LINK, id: 9, url: "https://example.com/l", maxClicks: 2 });
+
+  function limitedRun(method: "GET" | "HEAD", clicks: number) {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+    const sink = new StdoutClickSink();
+    const counted: string[] = [];
+    const count = (kind: string) => async () => {
+      counted.push(kind);
+      return clicks;
+    };
+    const counter = { increment: count("increment"), current: count("current") };
+    const rt = { ...runtime(sink, sink), counter } as unknown as Runtime;
+    const req = new Request("https://sho.rt/abc", { method });
+    const res = answerDecision(req, rt, { waitUntil: vi.fn() }, { ...input(req), link: limited });
+    return { res, lines, counted };
+  }
+
+  it("writes the line once, after Redis's count and before the answer resolves", async () => {
+    const { res, lines, counted } = limitedRun("GET", 1);
+    expect(res).toBeInstanceOf(Promise);
+    expect(lines).toHaveLength(0);
+    expect((await res).status).toBe(302);
+    expect(counted).toEqual(["increment"]);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse((lines[0] as string).slice(CLICK_LINE_PREFIX.length))).toMatchObject({
+      linkId: 9,
+      counted: true,
+    });
+  });
+
+  it("writes no line for a click past the limit (410) or for a HEAD (a read, no click)", async () => {
+    const past = limitedRun("GET", 3);
+    expect((await past.res).status).toBe(410);
+    expect(past.lines).toHaveLength(0);
+    vi.restoreAllMocks();
+    const head = limitedRun("HEAD", 1);
+    expect((await head.res).status).toBe(302);
+    expect(head.counted).toEqual(["current"]);
+    expect(head.lines).toHaveLength(0);
+  });
+});
