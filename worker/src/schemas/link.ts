@@ -16,6 +16,7 @@ import {
   rulesSchema,
   UtmSchema,
 } from "./link-options";
+import { ownerQuery } from "./owner";
 import { text } from "./text";
 
 /**
@@ -187,15 +188,7 @@ export const ListQuerySchema = z.object({
     .enum(["newest", "clicks"])
     .default("newest")
     .openapi({ description: "newest first, or most clicked first (then newest)" }),
-  owner: text()
-    .min(1)
-    .max(128)
-    .optional()
-    .openapi({
-      description:
-        "Admin token only: this owner's links, or `*` for every owner's (left out: the admin's own). " +
-        "A key may name only its own owner.",
-    }),
+  owner: ownerQuery("every owner's"),
   domain: LinkDomainSchema.openapi({ description: "Only links on this domain; left out, every domain." }),
 });
 

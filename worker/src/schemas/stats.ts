@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type BreakdownKey, DIMENSIONS } from "@shared/analytics/dimensions";
 import { LinkDomainSchema } from "./domain";
+import { ownerQuery } from "./owner";
 import { text } from "./text";
 
 /** Stats schemas: validation of ranges and the documented response shapes. */
@@ -98,15 +99,7 @@ export const ServiceStatsQuerySchema = z.object({
   domain: LinkDomainSchema.openapi({
     description: "Only links and clicks on this domain; left out, every domain.",
   }),
-  owner: text()
-    .min(1)
-    .max(128)
-    .optional()
-    .openapi({
-      description:
-        "Admin token only: this owner's links, or `*` for every owner's (the whole service; left out: the " +
-        "admin's own). A key may name only its own owner.",
-    }),
+  owner: ownerQuery("every owner's (the whole service)"),
 });
 
 export const ServiceStatsSchema = z
