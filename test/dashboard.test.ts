@@ -367,6 +367,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       await step("remove", async () => {
         await page.getByRole("link", { name: "Edit" }).click();
         await page.getByLabel("Remove the password").check();
+        await screenshot(page, "edit-password");
         await page.getByRole("button", { name: "Save changes" }).click();
         await page.getByRole("heading", { level: 1, name: pwSlug, exact: true }).waitFor();
         await expect.poll(() => page.locator(".details").textContent()).toMatch(/Password\s*none/);
