@@ -141,6 +141,22 @@ describe("resolveLink with the index of KV keys (self-host)", () => {
 });
 
 describe("lookUpLink, the redirect's fast path", () => {
+  it("answers a link the isolate holds before asking the index, whatever the read budget", async () => {
+    const { store, reads } = countingStore([]);
+    const { index, ctx, settled } = indexOver([]);
+    const record = { v: 1 as const, id: 4, u: "https://example.com/held" };
+    const cachedLinks = new CachedLinkStore(store, 60_000);
+    await cachedLinks.put("link:held", record);
+    const rt = { ...runtime(cachedLinks, { KV_MISS_FALLBACK: "none" }, index), cachedLinks };
+    rt.absentReadBudget = new TokenBucket(0);
+    index.absent("link:x", ctx);
+    await settled();
+    // The index lacks the key and no read is left: the held record is still the answer, with no read.
+    expect(index.absent("link:held", ctx)).toBe(true);
+    expect(lookUpLink(rt, ctx, "", "held")).toEqual(record);
+    expect(reads).toEqual([]);
+  });
+
   it("answers a link the isolate holds without a promise and without a read; an unheld one with the read's promise", async () => {
     const reads: string[] = [];
     const record = { v: 1 as const, id: 3, u: "https://example.com/" };

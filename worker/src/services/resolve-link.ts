@@ -46,6 +46,9 @@ export function lookUpLink(
   slug: string,
 ): LinkRecord | null | Promise<LinkRecord | null> {
   const key = linkKey(domain, slug);
+  // A link the isolate holds is answered first: the index only spares misses a KV read.
+  const held = rt.cachedLinks.cached(key);
+  if (held) return found(rt, key, held, false);
   const absent = rt.keyIndex?.absent(key, ctx) ?? false;
   if (absent) {
     if (!rt.absentReadBudget.take(Date.now())) {
@@ -55,8 +58,6 @@ export function lookUpLink(
     }
     linkIndex.read.inc();
   }
-  const held = rt.cachedLinks.cached(key);
-  if (held) return found(rt, key, held, absent);
   return readLink(rt, ctx, { key, domain, slug }, absent);
 }
 
