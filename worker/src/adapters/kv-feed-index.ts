@@ -2,8 +2,6 @@ import { isKeyFeedPage, KeyIndex } from "@shared/kv-key-index";
 import type { Background, LinkStore } from "@shared/ports";
 import { linkIndex } from "../metrics";
 
-/** Where a background pull runs (the execution context). */
-
 /** A request pulls the feed when the last pull is older than this: at most one feed read a second per isolate. */
 const PULL_EVERY_MS = 1000;
 /**

@@ -88,9 +88,7 @@ export function decideRedirect(
   if (!forCrawler && locked && !unlocked) return { kind: "password", linkId };
 
   // Only an unlock is a click of a password link: an unfurl in a chat must not use up its click limit.
-  const click = locked
-    ? unlocked && request.method === "POST"
-    : request.method === "GET" || (unlocked && request.method === "POST");
+  const click = (request.method === "GET" && !locked) || (unlocked && request.method === "POST");
   let counted = false;
   const maxClicks = fromRecord.maxClicks(link);
   if (maxClicks !== null) {

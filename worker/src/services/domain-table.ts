@@ -12,8 +12,6 @@ import { DOMAIN_TABLE_KEY } from "@shared/keys";
 import type { Background } from "@shared/ports";
 import { ProblemError, unavailable } from "@shared/problem";
 
-/** Where a background refresh runs (the execution context). */
-
 const EMPTY: PublishedDomainTable = { v: 1, domains: [] };
 /** After a failed read, the next try comes sooner than a refresh. */
 const RETRY_AFTER_FAILURE_MS = 1000;
