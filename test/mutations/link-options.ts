@@ -19,8 +19,8 @@ export const LINK_OPTION_MUTATIONS: Mutation[] = [
     id: "password-preview-clicks",
     bug: "a preview crawler uses up a password link's click limit without its password",
     file: DECISION,
-    search: '? unlocked && request.method === "POST"',
-    replace: '? request.method === "GET" || (unlocked && request.method === "POST")',
+    search: '(request.method === "GET" && !locked)',
+    replace: 'request.method === "GET"',
     tests: PASSWORD_TESTS,
   },
   {
