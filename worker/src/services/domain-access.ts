@@ -16,6 +16,13 @@ import { isAdminToken } from "./key-authority";
  *
  * @example const domain = await access.storedDomain(c.req.valid("query").domain, "existing-links");
  */
+/** 400 for a `domain` field naming no configured short domain (or one removed meanwhile). */
+export const unknownDomainField = (name: string, path = "domain"): ProblemError =>
+  new ProblemError(400, "unknown-domain", "Unknown domain", {
+    detail: `"${name}" is not a short domain of this service (GET /api/v1/domains lists them)`,
+    errors: [{ path, message: "is not a configured domain" }],
+  });
+
 export class DomainAccess {
   private names: Promise<string[]> | undefined;
 
@@ -58,10 +65,7 @@ export class DomainAccess {
             .limit(1);
     if (!row && name === this.defaultName) return "";
     if (name !== null && name !== this.defaultHost && !row) {
-      throw new ProblemError(400, "unknown-domain", "Unknown domain", {
-        detail: `"${name}" is not a short domain of this service (GET /api/v1/domains lists them)`,
-        errors: [{ path, message: "is not a configured domain" }],
-      });
+      throw unknownDomainField(name, path);
     }
     const allowed = row?.allowedOwners;
     if (

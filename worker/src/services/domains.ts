@@ -25,8 +25,9 @@ export class DomainService {
     },
   ) {}
 
-  list(): Promise<Domain[]> {
-    return this.db.select().from(domains).orderBy(asc(domains.name));
+  /** Every domain by name; `db` may be a transaction. */
+  list(db: Pick<Database, "select"> = this.db): Promise<Domain[]> {
+    return db.select().from(domains).orderBy(asc(domains.name));
   }
 
   async add(input: CreateDomainInput): Promise<Domain> {
@@ -109,7 +110,7 @@ export class DomainService {
   private async publish(): Promise<void> {
     await this.db.transaction(async (tx) => {
       await lockDomainTable(tx);
-      await this.table.publish(publishedTable(await tx.select().from(domains).orderBy(asc(domains.name))));
+      await this.table.publish(publishedTable(await this.list(tx)));
     });
   }
 

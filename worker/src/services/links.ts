@@ -10,6 +10,7 @@ import type { LinkStore } from "@shared/ports";
 import { badRequest, conflict, notFound, ProblemError } from "@shared/problem";
 import { and, arrayContains, desc, eq, ilike, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { ApiLink, CreateLinkInput, ListQuery, UpdateLinkInput } from "../schemas/link";
+import { unknownDomainField } from "./domain-access";
 import { ownerToRead } from "./key-authority";
 import { hashPassword } from "./link-password";
 
@@ -364,10 +365,5 @@ async function holdDomain(tx: Pick<Database, "select">, domain: string): Promise
     .from(domains)
     .where(eq(domains.name, domain))
     .for("key share");
-  if (!row) {
-    throw new ProblemError(400, "unknown-domain", "Unknown domain", {
-      detail: `"${domain}" is not a short domain of this service (any more)`,
-      errors: [{ path: "domain", message: "is not a configured domain" }],
-    });
-  }
+  if (!row) throw unknownDomainField(domain);
 }
