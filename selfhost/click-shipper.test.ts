@@ -79,6 +79,15 @@ describe("shipClicks", () => {
     expect(cut.shipper.dropped).toBe(1);
   });
 
+  it("drops a whole line that is not an object (never spliced into a delivery)", async () => {
+    const run = crypto.randomUUID();
+    const { input, shipper } = harness(broker.appendJson);
+    input.end(`${line(run, 1)}@click not json\n@click {"cut":\n${line(run, 2)}`);
+    await shipper.drained(5000);
+    expect(await stored(run)).toEqual([1, 2]);
+    expect(shipper.dropped).toBe(2);
+  });
+
   it("holds clicks while the broker is down and ships each once when it is back", async () => {
     const run = crypto.randomUUID();
     let down = true;

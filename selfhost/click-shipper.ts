@@ -188,7 +188,9 @@ class LineShipper implements ClickShipper {
   /**
    * A line ended by its newline is whole: the replica wrote it with one write (a console.log of
    * JSON.stringify's output), so only a last piece without one can have been cut, and only it is
-   * parsed to check it. The broker passes bodies on unparsed (queue-broker/delivery.ts).
+   * parsed to check it. A whole line must still look like an object (`{…}`, a check that costs nothing):
+   * the broker passes bodies on unparsed (queue-broker/delivery.ts), and one that is not JSON would
+   * fail its whole delivery.
    */
   private take(line: string, whole: boolean): void {
     if (!line.startsWith(CLICK_LINE_PREFIX)) {
@@ -196,7 +198,7 @@ class LineShipper implements ClickShipper {
       return;
     }
     const body = line.slice(CLICK_LINE_PREFIX.length);
-    if (!whole && !isJson(body)) {
+    if (whole ? !looksLikeObject(body) : !isJson(body)) {
       this.droppedCount++;
       this.log(`click shipper: dropped a click line that is not JSON (${body.length} bytes)`);
     } else if (this.stopped || this.pendingBytes + body.length > this.maxPendingBytes) {
@@ -319,6 +321,10 @@ export function shipperMetrics(replicas: Array<{ replica: string; stats: ClickSh
     dropped.labels(replica).inc(stats.dropped);
   }
   return registry.render();
+}
+
+function looksLikeObject(body: string): boolean {
+  return body.charCodeAt(0) === 0x7b && body.charCodeAt(body.length - 1) === 0x7d;
 }
 
 function isJson(text: string): boolean {
