@@ -105,6 +105,7 @@ try {
     const res = await fetch(`${replica.url}/metrics`, {
       headers: { Authorization: `Bearer ${cluster.secrets.metricsToken}` },
     });
+    if (!res.ok) throw new Error(`metrics answered ${res.status}`);
     const line = (await res.text()).split("\n").find((l) => l.startsWith(`${series} `));
     return line ? Number(line.slice(series.length + 1)) : 0;
   };
@@ -119,7 +120,11 @@ try {
     const t = performance.now();
     await fetch(`${replica.url}/${slug}`, { redirect: "manual" });
     const keys = kv.records.keys("").length;
-    while ((await metric("edge_kv_index_keys")) !== keys) await new Promise((r) => setTimeout(r, 20));
+    const deadline = Date.now() + 120_000;
+    while ((await metric("edge_kv_index_keys")) !== keys) {
+      if (Date.now() > deadline) throw new Error(`the replica's index did not reach ${keys} keys in 120 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const wall = ms(t);
     const replicaCpu = cpuSeconds([pid]) - cpu.replica;
     const runner = process.cpuUsage(cpu.runner);
