@@ -3,6 +3,7 @@ import { PLAIN_LINK, toLinkRecord } from "@shared/links/record";
 import type { ClickSink } from "@shared/ports";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { StdoutClickSink } from "../adapters/stdout-click-sink";
+import { queueSendFailure } from "../metrics";
 import type { Runtime } from "../runtime";
 import { answerDecision, type DecisionInput } from "./answer";
 import { requestFacts } from "./request-facts";
@@ -56,11 +57,13 @@ describe("answerDecision's click", () => {
       throw new Error("stdout closed");
     });
     vi.spyOn(console, "error").mockImplementation(() => {});
+    const notQueued = vi.spyOn(queueSendFailure, "inc");
     const sink = new StdoutClickSink();
     const req = new Request("https://sho.rt/abc");
     const res = answerDecision(req, runtime(sink, sink), { waitUntil: vi.fn() }, input(req));
     expect((res as Response).status).toBe(302);
     expect(console.error).toHaveBeenCalledWith("click event not written", expect.any(Error));
+    expect(notQueued).toHaveBeenCalledTimes(1);
   });
 
   it("hands a Queue send to waitUntil", async () => {
