@@ -1,4 +1,4 @@
-import { type ClickEvent, ClickEventSchema } from "@shared/events";
+import { CLICK_EVENT_MAX, type ClickEvent, ClickEventSchema } from "@shared/events";
 import { z } from "zod";
 
 export type EventReading = { event: ClickEvent; reason?: undefined } | { event?: undefined; reason: string };
@@ -33,18 +33,18 @@ function hasEventShape(b: unknown): b is ClickEvent {
     typeof e.linkId === "number" &&
     Number.isSafeInteger(e.linkId) &&
     e.linkId > 0 &&
-    (e.domain === undefined || text(e.domain, 300)) &&
-    text(e.slug, 64) &&
+    (e.domain === undefined || text(e.domain, CLICK_EVENT_MAX.domain)) &&
+    text(e.slug, CLICK_EVENT_MAX.slug) &&
     e.slug.length > 0 &&
     typeof e.ts === "number" &&
     Number.isSafeInteger(e.ts) &&
     e.ts >= 0 &&
     (e.country === null || (typeof e.country === "string" && e.country.length === 2)) &&
-    (e.referrer === null || text(e.referrer, 2048)) &&
-    (e.userAgent === null || text(e.userAgent, 1024)) &&
-    text(e.visitor, 128) &&
+    (e.referrer === null || text(e.referrer, CLICK_EVENT_MAX.referrer)) &&
+    (e.userAgent === null || text(e.userAgent, CLICK_EVENT_MAX.userAgent)) &&
+    text(e.visitor, CLICK_EVENT_MAX.visitor) &&
     (e.counted === undefined || typeof e.counted === "boolean") &&
-    (e.rule === undefined || e.rule === null || text(e.rule, 64))
+    (e.rule === undefined || e.rule === null || text(e.rule, CLICK_EVENT_MAX.rule))
   );
 }
 
