@@ -19,7 +19,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { KeyIndex } from "@shared/kv-key-index";
+import { feedAsk, KeyIndex } from "@shared/kv-key-index";
 import IORedis from "ioredis";
 import { buildWorkers } from "../scripts/build-workers";
 import { type Replica, startCluster } from "../selfhost/cluster";
@@ -253,17 +253,7 @@ function pagesInProcess(): void {
     let query = new URLSearchParams(index.feedQuery());
     do {
       const t0 = performance.now();
-      const body = JSON.stringify(
-        log.page(
-          {
-            since: query.get("changes_since") ?? "",
-            epoch: query.get("epoch"),
-            snapshot: query.get("snapshot"),
-            offset: query.get("offset"),
-          },
-          () => keys,
-        ),
-      );
+      const body = JSON.stringify(log.page(feedAsk(query), () => keys));
       const t1 = performance.now();
       index.apply(JSON.parse(body));
       const t2 = performance.now();

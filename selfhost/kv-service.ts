@@ -22,7 +22,7 @@
  * CLI: REDIS_URL=… INTERNAL_TOKEN=… PORT=8070 [HOST=0.0.0.0] tsx selfhost/kv-service.ts
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { FEED_PARAM, OFFSET_PARAM, SNAPSHOT_PARAM } from "@shared/kv-key-index";
+import { FEED_PARAM, feedAsk } from "@shared/kv-key-index";
 import { runServiceIfMain } from "./entry-point";
 import { type Answer, type ServiceHandle, startHttpService } from "./http-service";
 import { requireToken } from "./internal-auth";
@@ -94,13 +94,7 @@ async function route(store: KvStore, req: IncomingMessage, res: ServerResponse):
   const key = decodeURIComponent(url.pathname.slice(1));
   const q = url.searchParams;
   if (req.method === "GET" && key === "" && q.has(FEED_PARAM)) {
-    const ask = {
-      since: q.get(FEED_PARAM) ?? "",
-      epoch: q.get("epoch"),
-      snapshot: q.get(SNAPSHOT_PARAM),
-      offset: q.get(OFFSET_PARAM),
-    };
-    return [200, store.changes.page(ask, () => store.keys(""))];
+    return [200, store.changes.page(feedAsk(q), () => store.keys(""))];
   }
   if (req.method === "GET" && key === "") return [200, list(store, q)];
   if (req.method === "GET") {

@@ -32,6 +32,25 @@ export const FEED_PARAM = "changes_since";
 /** The query parameters of a snapshot page: `GET /?changes_since=&snapshot=<seq>&offset=<n>&epoch=<epoch>`. */
 export const SNAPSHOT_PARAM = "snapshot";
 export const OFFSET_PARAM = "offset";
+/** The query parameter naming the feed's epoch (a new one at every start of the KV service). */
+export const EPOCH_PARAM = "epoch";
+
+/** What a feed request asks for, read from its query (the KV service's side of `feedQuery()`). */
+export type FeedAsk = {
+  since: string;
+  epoch: string | null;
+  snapshot?: string | null;
+  offset?: string | null;
+};
+
+export function feedAsk(q: URLSearchParams): FeedAsk {
+  return {
+    since: q.get(FEED_PARAM) ?? "",
+    epoch: q.get(EPOCH_PARAM),
+    snapshot: q.get(SNAPSHOT_PARAM),
+    offset: q.get(OFFSET_PARAM),
+  };
+}
 
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 
@@ -94,12 +113,12 @@ export class KeyIndex {
     const { reload } = this;
     if (reload?.next != null) {
       const epoch = encodeURIComponent(reload.epoch);
-      return `${FEED_PARAM}=&${SNAPSHOT_PARAM}=${reload.seq}&${OFFSET_PARAM}=${reload.next}&epoch=${epoch}`;
+      return `${FEED_PARAM}=&${SNAPSHOT_PARAM}=${reload.seq}&${OFFSET_PARAM}=${reload.next}&${EPOCH_PARAM}=${epoch}`;
     }
     // A reload whose pages are all read asks for the changes since its snapshot.
     const at = reload ?? (this.loaded ? { epoch: this.epoch, seq: this.seq } : null);
     if (!at) return `${FEED_PARAM}=`;
-    return `${FEED_PARAM}=${at.seq}&epoch=${encodeURIComponent(at.epoch)}`;
+    return `${FEED_PARAM}=${at.seq}&${EPOCH_PARAM}=${encodeURIComponent(at.epoch)}`;
   }
 
   /**

@@ -1,15 +1,10 @@
-import { isKeyFeedPage, KeyIndex } from "@shared/kv-key-index";
+import { feedAsk, isKeyFeedPage, KeyIndex } from "@shared/kv-key-index";
 import { describe, expect, it } from "vitest";
 import { ChangeLog } from "./change-log";
 
 /** The page `log` answers to `query` (an index's `feedQuery()`), as the KV service's route asks it. */
 function ask(log: ChangeLog, query: string, store: Set<string>) {
-  const q = new URLSearchParams(query);
-  const since = q.get("changes_since") ?? "";
-  return log.page(
-    { since, epoch: q.get("epoch"), snapshot: q.get("snapshot"), offset: q.get("offset") },
-    () => [...store],
-  );
+  return log.page(feedAsk(new URLSearchParams(query)), () => [...store]);
 }
 
 /** The feed and the edge's index together, as an isolate follows the KV service: no servers, no clock. */
@@ -164,13 +159,7 @@ describe("the KV service's change feed of keys and the edge's index", () => {
     const first = new KeyIndex();
     const second = new KeyIndex();
     for (const index of [first, second, first]) {
-      const q = new URLSearchParams(index.feedQuery());
-      index.apply(
-        log.page(
-          { since: "", epoch: q.get("epoch"), snapshot: q.get("snapshot"), offset: q.get("offset") },
-          keys,
-        ),
-      );
+      index.apply(log.page(feedAsk(new URLSearchParams(index.feedQuery())), keys));
     }
     expect(snapshots).toBe(1);
 

@@ -16,18 +16,11 @@
  *   log.page({ since: "0", epoch: log.epoch }, () => store.keys(""));   // { full: false, changes: [["link:abc", 1]], … }
  */
 import { randomUUID } from "node:crypto";
-import type { KeyFeedPage } from "@shared/kv-key-index";
+import type { FeedAsk, KeyFeedPage } from "@shared/kv-key-index";
 
 type Change = { seq: number; key: string; present: 0 | 1 };
 
 /** What a feed request asks for (the query's strings as sent; an absent parameter is null). */
-export type FeedAsk = {
-  since: string;
-  epoch: string | null;
-  snapshot?: string | null;
-  offset?: string | null;
-};
-
 /**
  * Keys per snapshot page: ~185 KiB of JSON, 1–2 ms to build or parse, measured (docs/benchmarks.md); a
  * million keys are then 100 pages.
