@@ -4,6 +4,8 @@
  * never retries a POST or PATCH unless told to), so a redirect survives a replica's
  * death and a create is never applied twice.
  */
+import { invalidHost } from "@shared/domains/host";
+
 export function nginxConfig(opts: {
   /** `port` (local runs, loopback only) or `0.0.0.0:port` (Compose). */
   listen: string;
@@ -43,7 +45,7 @@ ${servers}
     location = /__no_host {
       internal;
       default_type application/problem+json;
-      return 400 '{"type":"https://edge-redirect.dev/problems/invalid-host","title":"Invalid Host header","status":400,"detail":"the Host header is missing"}';
+      return 400 '${JSON.stringify(invalidHost("empty").toBody())}';
     }
     location / {
       proxy_pass http://edge;

@@ -115,6 +115,8 @@ describe("several domains behind nginx", () => {
     expect(JSON.parse(answer.body)).toMatchObject({
       status: 400,
       type: "https://edge-redirect.dev/problems/invalid-host",
+      // The edge's own wording for an empty Host: one problem, whoever answers it.
+      detail: "the Host header must not be empty",
     });
   });
 });

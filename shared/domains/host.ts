@@ -6,6 +6,7 @@
  * a host and an optional port (userinfo, path, query, whitespace), an empty label, a label
  * over 63 or a name over 253 characters (DNS limits), a port outside 1–65535.
  */
+import { ProblemError } from "@shared/problem";
 
 export type HostProblem = "empty" | "not-a-host" | "label-too-long" | "name-too-long" | "bad-port";
 
@@ -91,4 +92,11 @@ function portProblem(raw: string): HostProblem | null {
   if (colon === -1 || raw.endsWith("]")) return null;
   const port = raw.slice(colon + 1);
   return /^\d*$/.test(port) && Number(port) <= 65535 ? null : "bad-port";
+}
+
+/** The problem a request's Host gets when it is no host: the edge's answer, and nginx's for a missing one. */
+export function invalidHost(problem: HostProblem): ProblemError {
+  return new ProblemError(400, "invalid-host", "Invalid Host header", {
+    detail: `the Host header ${HOST_MESSAGES[problem]}`,
+  });
 }

@@ -1,4 +1,4 @@
-import { HOST_MESSAGES, type HostProblem, normalizeHost } from "@shared/domains/host";
+import { invalidHost, normalizeHost } from "@shared/domains/host";
 import {
   type HostPolicy,
   isDomainTable,
@@ -10,7 +10,7 @@ import {
 } from "@shared/domains/table";
 import { DOMAIN_TABLE_KEY } from "@shared/keys";
 import type { Background } from "@shared/ports";
-import { ProblemError, unavailable } from "@shared/problem";
+import { unavailable } from "@shared/problem";
 
 const EMPTY: PublishedDomainTable = { v: 1, domains: [] };
 /** After a failed read, the next try comes sooner than a refresh. */
@@ -126,10 +126,4 @@ export class DomainTable {
       });
     return this.reading;
   }
-}
-
-function invalidHost(problem: HostProblem): ProblemError {
-  return new ProblemError(400, "invalid-host", "Invalid Host header", {
-    detail: `the Host header ${HOST_MESSAGES[problem]}`,
-  });
 }
