@@ -24,8 +24,22 @@ import { buildWorker, buildWorkers } from "../scripts/build-workers";
 import { type Cluster, type Replica, startCluster } from "../selfhost/cluster";
 import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
 import { withCpu } from "./cpu-time";
+import { createLink } from "./links";
 import { CONNECTIONS, measure, type Row, SECONDS } from "./load-runs";
 import { machine, median, table, writeSection } from "./report";
+
+/**
+ * Five rules that never match autocannon's requests (no country, no User-Agent so desktop, no
+ * Accept-Language, no query, a window in the future): each request evaluates all five and reads
+ * every request fact, then redirects to the link's own target.
+ */
+const FIVE_NEVER_MATCHING_RULES = [
+  { when: { country: ["JP", "KR"] }, url: "https://example.com/asia" },
+  { when: { device: ["ios", "android"] }, url: "https://example.com/mobile" },
+  { when: { language: ["fr", "de"] }, url: "https://example.com/eu" },
+  { when: { query: [{ name: "ref", value: "promo" }] }, url: "https://example.com/promo" },
+  { when: { after: "2099-01-01T00:00:00Z" }, url: "https://example.com/future" },
+];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ROUNDS = Math.max(3, Number(process.env.BENCH_AB_ROUNDS ?? 5));
@@ -106,14 +120,8 @@ report();
 
 /** ROUNDS rounds of A then B on the cluster's one replica, restarted on each side's bundle. */
 async function alternate(cluster: Cluster, bundles: Record<Side, string>): Promise<void> {
-  const slug = `bench-ab-${crypto.randomUUID().slice(0, 8)}`;
-  const created = await fetch(`${cluster.lbUrl}/api/v1/links`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ url: "https://example.com/bench", slug }),
-  });
-  if (created.status !== 201) throw new Error(`could not create the bench link: ${created.status}`);
-  const rulesSlug = await createFiveRuleLink(cluster);
+  const slug = await createLink(cluster, "bench-ab");
+  const rulesSlug = await createLink(cluster, "bench-rules", { rules: FIVE_NEVER_MATCHING_RULES });
   const replica = cluster.replicas[0] as Replica;
   for (let round = 1; round <= ROUNDS; round++) {
     for (const side of ["A", "B"] as const) {
@@ -133,33 +141,6 @@ async function alternate(cluster: Cluster, bundles: Record<Side, string>): Promi
       }
     }
   }
-}
-
-/**
- * A link with five rules that never match autocannon's requests (no country, no User-Agent so
- * desktop, no Accept-Language, no query, a window in the future): each request evaluates all
- * five and reads every request fact, then redirects to the link's own target.
- */
-async function createFiveRuleLink(cluster: Cluster): Promise<string> {
-  const slug = `bench-rules-${crypto.randomUUID().slice(0, 8)}`;
-  const res = await fetch(`${cluster.lbUrl}/api/v1/links`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({
-      url: "https://example.com/bench",
-      slug,
-      rules: [
-        { when: { country: ["JP", "KR"] }, url: "https://example.com/asia" },
-        { when: { device: ["ios", "android"] }, url: "https://example.com/mobile" },
-        { when: { language: ["fr", "de"] }, url: "https://example.com/eu" },
-        { when: { query: [{ name: "ref", value: "promo" }] }, url: "https://example.com/promo" },
-        { when: { after: "2099-01-01T00:00:00Z" }, url: "https://example.com/future" },
-      ],
-    }),
-  });
-  if (res.status !== 201)
-    throw new Error(`could not create the five-rule link: ${res.status} ${await res.text()}`);
-  return slug;
 }
 
 /** Restarts the replica on `bundle` and pins it to core 0 (everything else to core 1). */

@@ -28,6 +28,7 @@ import { ChangeLog } from "../selfhost/kv-service/change-log";
 import { freePort } from "../selfhost/services/free-port";
 import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
 import { cpuSeconds, withCpu } from "./cpu-time";
+import { createLink } from "./links";
 import { measure, NEW_SLUG_EACH_REQUEST } from "./load-runs";
 import { machine, median, table } from "./report";
 
@@ -66,13 +67,7 @@ const pinned = canPin();
 const services: KvService[] = [];
 try {
   const replica = cluster.replicas[0] as Replica;
-  const slug = `bench-idx-${crypto.randomUUID().slice(0, 8)}`;
-  const created = await fetch(`${cluster.lbUrl}/api/v1/links`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ url: "https://example.com/bench", slug }),
-  });
-  if (created.status !== 201) throw new Error(`could not create the bench link: ${created.status}`);
+  const slug = await createLink(cluster, "bench-idx");
   const linkRecord = cluster.kv.records.get(`link:${slug}`) as string;
   await cluster.kv.close();
 

@@ -19,6 +19,7 @@ import { accountedRun, accountingSection } from "./accounting";
 import { groupSeconds } from "./cpu-groups";
 import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
 import { withCpu } from "./cpu-time";
+import { createLink } from "./links";
 import { CONNECTIONS, measure, paced, type Row, SECONDS } from "./load-runs";
 import { machine, table, writeSection } from "./report";
 import {
@@ -60,9 +61,9 @@ const config :Workerd.Config = (
 await baseline.start();
 
 try {
-  const slug = await createLink("bench");
+  const slug = await createLink(cluster, "bench");
   // A second link, probed while floods run at the first one or at unknown slugs.
-  const probeSlug = await createLink("probe");
+  const probeSlug = await createLink(cluster, "probe");
   const replica = cluster.replicas[0] as (typeof cluster.replicas)[number];
   const replicaUrl = `${replica.url}/${slug}`;
   const warm = await measure("warm-up", replicaUrl, undefined, 2);
@@ -103,7 +104,7 @@ try {
     cluster,
     db,
     "(e) whole system through nginx, CPU per stored click",
-    await createLink("accounted"),
+    await createLink(cluster, "accounted"),
     ACCOUNTED_REQUESTS,
   ).finally(() => db.end());
   const accounting = accountingSection(accounted, baseline302);
@@ -164,17 +165,6 @@ try {
 async function edgeRun(pids: number[], load: () => Promise<Row>): Promise<EdgeRun> {
   const { result: row, cpu: edgeCpu } = await withCpu(pids, load);
   return { row, edgeCpu };
-}
-
-async function createLink(prefix: string): Promise<string> {
-  const slug = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-  const created = await fetch(`${cluster.lbUrl}/api/v1/links`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${cluster.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ url: `https://example.com/${prefix}`, slug }),
-  });
-  if (created.status !== 201) throw new Error(`could not create the ${prefix} link: ${created.status}`);
-  return slug;
 }
 
 /** Waits until the clicks of `slug` stop growing (or reach `expected`), and returns their count. */
