@@ -34,8 +34,7 @@ export function services(c: Context<AppEnv>): { links: LinkService; domains: Dom
   const url = new URL(c.req.url);
   const rt = runtimeFor(c.env);
   const principal = c.var.principal;
-  const { defaultName } = shortUrlBaseFor(rt.config, c.req.url);
-  const domains = new DomainAccess(c.var.db(), principal, rt.config.defaultHost, defaultName);
+  const domains = domainAccess(c);
   // Targets on this service loop: the request's host, PUBLIC_BASE_URL's and every short domain's.
   const targetPolicy = async () => ({
     ownHosts: [
@@ -57,6 +56,15 @@ export function services(c: Context<AppEnv>): { links: LinkService; domains: Dom
 
 /** How this request's answers write short URLs (services/links.ts, ShortUrlBase). */
 export const shortUrlBase = (c: Context<AppEnv>) => shortUrlBaseFor(runtimeFor(c.env).config, c.req.url);
+
+/** How this request's caller may name short domains (`domain` fields and `?domain=`). */
+export const domainAccess = (c: Context<AppEnv>): DomainAccess =>
+  new DomainAccess(
+    c.var.db(),
+    c.var.principal,
+    runtimeFor(c.env).config.defaultHost,
+    shortUrlBase(c).defaultName,
+  );
 
 /**
  * `/api/v1/links`: create, list, get, update, delete, bulk create, upsert by external id.

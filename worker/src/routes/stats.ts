@@ -2,10 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { links as linksTable } from "@shared/db/schema";
 import { notFound } from "@shared/problem";
 import { and, eq, isNull } from "drizzle-orm";
-import type { Context } from "hono";
-import type { AppEnv } from "../env";
 import { requireScope } from "../middleware/auth";
-import { runtimeFor } from "../runtime";
 import { SlugParamSchema } from "../schemas/link";
 import {
   LinkStatsSchema,
@@ -13,20 +10,13 @@ import {
   ServiceStatsSchema,
   StatsQuerySchema,
 } from "../schemas/stats";
-import { DomainAccess } from "../services/domain-access";
 import { isAdminToken, ownerToRead } from "../services/key-authority";
-import { shortUrlBaseFor } from "../services/links";
 import { StatsService } from "../services/stats";
+import { domainAccess, shortUrlBase } from "./links";
 import { openApiApp } from "./openapi-app";
 import { authErrors, problem, security } from "./openapi-docs";
 
 const errors = { 400: problem("Invalid input"), ...authErrors };
-
-const domainAccess = (c: Context<AppEnv>) => {
-  const { config } = runtimeFor(c.env);
-  const { defaultName } = shortUrlBaseFor(config, c.req.url);
-  return new DomainAccess(c.var.db(), c.var.principal, config.defaultHost, defaultName);
-};
 
 /**
  * `GET /api/v1/links/{slug}/stats` and `GET /api/v1/stats`, read from the rollups.
@@ -92,7 +82,7 @@ stats.openapi(
     const domain =
       name === undefined ? undefined : await domainAccess(c).storedDomain(name, "existing-links");
     const summary = await new StatsService(c.var.db()).forOwner(reads, domain);
-    const { defaultName } = shortUrlBaseFor(runtimeFor(c.env).config, c.req.url);
+    const { defaultName } = shortUrlBase(c);
     const topLinks = summary.topLinks.map((l) => ({ ...l, domain: l.domain || defaultName }));
     return c.json({ ...summary, topLinks }, 200);
   },

@@ -35,7 +35,7 @@ export class DomainAccess {
      * The default domain's name as answers print it (ShortUrlBase.defaultName: the default host,
      * else the request's): sent back, it means the default domain unless a configured domain has it.
      */
-    private readonly defaultName: string | null = defaultHost,
+    private readonly defaultName: string | null,
   ) {}
 
   /**
