@@ -3,24 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/databases";
 import { clickEvent } from "../../test/fixtures";
 import { handleClickBatch, retryDelaySeconds } from "./handle-batch";
-
-/** A batch as the queue hands it over, recording what the consumer decided per message. */
-function fakeBatch(bodies: unknown[], attempts = 1) {
-  const decisions = new Map<string, { acked: boolean; retryDelay?: number }>();
-  const messages = bodies.map((body, i) => {
-    const id = `msg-${i}`;
-    return {
-      id,
-      body,
-      attempts,
-      timestamp: new Date(),
-      ack: () => decisions.set(id, { acked: true }),
-      retry: (opts?: { delaySeconds?: number }) =>
-        decisions.set(id, { acked: false, retryDelay: opts?.delaySeconds }),
-    };
-  });
-  return { messages, decisions };
-}
+import { recordingBatch } from "./test-support";
 
 let pool: pg.Pool;
 beforeAll(async () => {
@@ -44,13 +27,13 @@ describe("handleClickBatch against Postgres", () => {
     const bodies = Array.from({ length: 50 }, (_, i) =>
       clickEvent({ linkId: 101, ts: Date.UTC(2026, 0, 1, i % 3) }),
     );
-    const first = fakeBatch(bodies);
+    const first = recordingBatch(bodies);
     expect(await handleClickBatch(first, open)).toMatchObject({
       inserted: 50,
       duplicates: 0,
       retried: false,
     });
-    const again = fakeBatch(bodies, 2);
+    const again = recordingBatch(bodies, 2);
     expect(await handleClickBatch(again, open)).toMatchObject({ inserted: 0, duplicates: 50 });
     expect([...again.decisions.values()].every((d) => d.acked)).toBe(true);
     expect(await totals(101)).toEqual({ events: 50, rolled: 50, bots: 0 });
@@ -66,8 +49,8 @@ describe("handleClickBatch against Postgres", () => {
     const hour = (h: number) => Date.UTC(2026, 1, 2, h, 15);
     const first = Array.from({ length: 20 }, (_, i) => clickEvent({ linkId: 107, ts: hour(i % 2) }));
     const more = Array.from({ length: 30 }, (_, i) => clickEvent({ linkId: 107, ts: hour(i % 2) }));
-    expect(await handleClickBatch(fakeBatch(first), open)).toMatchObject({ inserted: 20 });
-    expect(await handleClickBatch(fakeBatch([...first, ...more], 2), open)).toMatchObject({
+    expect(await handleClickBatch(recordingBatch(first), open)).toMatchObject({ inserted: 20 });
+    expect(await handleClickBatch(recordingBatch([...first, ...more], 2), open)).toMatchObject({
       inserted: 30,
       duplicates: 20,
     });
@@ -84,9 +67,9 @@ describe("handleClickBatch against Postgres", () => {
   it("acknowledges 1 malformed message among 99 good ones and counts the 99", async () => {
     const bodies: unknown[] = Array.from({ length: 99 }, () => clickEvent({ linkId: 102 }));
     bodies.splice(40, 0, { id: "bogus", linkId: "x" });
-    const batch = fakeBatch(bodies);
+    const batch = recordingBatch(bodies);
     expect(await handleClickBatch(batch, open)).toMatchObject({ received: 100, inserted: 99, malformed: 1 });
-    expect(batch.decisions.get("msg-40")).toEqual({ acked: true });
+    expect(batch.decisions.get("m40")).toEqual({ acked: true });
     expect([...batch.decisions.values()].filter((d) => d.acked)).toHaveLength(100);
     expect(await totals(102)).toMatchObject({ events: 99, rolled: 99 });
   });
@@ -97,7 +80,7 @@ describe("handleClickBatch against Postgres", () => {
       db: { query: async () => Promise.reject(new Error("connection refused")) },
       close: async () => {},
     });
-    const batch = fakeBatch([...bodies, "garbage"], 3);
+    const batch = recordingBatch([...bodies, "garbage"], 3);
     expect(await handleClickBatch(batch, failing)).toMatchObject({
       retried: true,
       inserted: 0,
@@ -106,9 +89,9 @@ describe("handleClickBatch against Postgres", () => {
     const decisions = [...batch.decisions.values()];
     expect(decisions.filter((d) => !d.acked)).toHaveLength(10);
     expect(decisions.filter((d) => !d.acked).every((d) => d.retryDelay === retryDelaySeconds(3))).toBe(true);
-    expect(batch.decisions.get("msg-10")).toEqual({ acked: true });
+    expect(batch.decisions.get("m10")).toEqual({ acked: true });
 
-    await handleClickBatch(fakeBatch(bodies, 4), open);
+    await handleClickBatch(recordingBatch(bodies, 4), open);
     expect(await totals(103)).toMatchObject({ events: 10, rolled: 10 });
   });
 
@@ -119,13 +102,13 @@ describe("handleClickBatch against Postgres", () => {
       ...Array.from({ length: 3 }, () => clickEvent({ linkId: 104, slug: "free" })),
       ...Array.from({ length: 2 }, () => clickEvent({ linkId: 105, slug: "limited", counted: true })),
     ];
-    await handleClickBatch(fakeBatch(bodies), open, counters);
-    await handleClickBatch(fakeBatch(bodies, 2), open, counters);
+    await handleClickBatch(recordingBatch(bodies), open, counters);
+    await handleClickBatch(recordingBatch(bodies, 2), open, counters);
     expect(added).toEqual([new Map([[104, 3]])]);
   });
 
   it("still acknowledges a stored batch when the counters cannot be updated", async () => {
-    const batch = fakeBatch([clickEvent({ linkId: 106 })]);
+    const batch = recordingBatch([clickEvent({ linkId: 106 })]);
     const failing = { add: async () => Promise.reject(new Error("redis down")) };
     expect(await handleClickBatch(batch, open, failing)).toMatchObject({ inserted: 1, retried: false });
     expect([...batch.decisions.values()]).toEqual([{ acked: true }]);
