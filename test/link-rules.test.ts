@@ -1,7 +1,6 @@
 import { PROBLEM_TYPE_BASE } from "@shared/problem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { displayPrefix, generateApiKey, hashApiKey } from "../shared/api-keys";
-import { eventually, type Stack, startStack } from "./stack";
+import { apiKeyOf, eventually, type Stack, startStack } from "./stack";
 
 /** Redirect rules, query forwarding and UTM parameters, through the real stack and the real aggregator. */
 
@@ -170,17 +169,7 @@ describe("redirect rules", () => {
 
 describe("the rules breakdown of two owners", () => {
   it("counts each link's own clicks under a rule id both owners use, and is 404 to the other owner", async () => {
-    const key = generateApiKey();
-    await stack.db.query(
-      "insert into api_keys (name, owner_id, key_hash, prefix, scopes) values ($1, $2, $3, $4, $5)",
-      [
-        "other",
-        unique("owner"),
-        await hashApiKey(key),
-        displayPrefix(key),
-        ["links:read", "links:write", "stats:read"],
-      ],
-    );
+    const key = await apiKeyOf(stack, unique("owner"), ["links:read", "links:write", "stats:read"]);
     const other = { Authorization: `Bearer ${key}` };
     const rules = [{ id: "ios", when: { device: ["ios"] }, url: "https://example.com/ios" }];
     const mine = await createLink({ url: "https://example.com/mine", rules });

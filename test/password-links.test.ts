@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { displayPrefix, generateApiKey, hashApiKey } from "../shared/api-keys";
-import { eventually, type Stack, startStack } from "./stack";
+import { apiKeyOf, eventually, type Stack, startStack } from "./stack";
 
 /** Password links through the real stack: the form, the POST, rate limits, clicks, hostile input. */
 
@@ -212,11 +211,7 @@ describe("a password link", () => {
 
   it("is refused to another owner's key, like every link route", async () => {
     const { slug } = await createLink();
-    const key = generateApiKey();
-    await stack.db.query(
-      "insert into api_keys (name, owner_id, key_hash, prefix, scopes) values ($1, $2, $3, $4, $5)",
-      ["other", unique("owner"), await hashApiKey(key), displayPrefix(key), ["links:read", "links:write"]],
-    );
+    const key = await apiKeyOf(stack, unique("owner"), ["links:read", "links:write"]);
     const as = (method: string, body?: unknown) =>
       stack.api(method, `/links/${slug}`, body, { Authorization: `Bearer ${key}` });
     expect((await as("GET")).status).toBe(404);

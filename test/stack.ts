@@ -193,3 +193,10 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }
+
+/** A new API key of `ownerId` with `scopes`, made through `POST /api/v1/keys` with the admin token. */
+export async function apiKeyOf(stack: Stack, ownerId: string, scopes: string[]): Promise<string> {
+  const res = await stack.api("POST", "/keys", { name: ownerId, ownerId, scopes });
+  if (res.status !== 201) throw new Error(`POST /keys answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
+}
