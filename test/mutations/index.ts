@@ -1,5 +1,6 @@
 import { COUNTER_MUTATIONS } from "./counters";
 import { DOMAIN_MUTATIONS } from "./domains";
+import { KEY_INDEX_MUTATIONS } from "./key-index";
 import { LINK_OPTION_MUTATIONS } from "./link-options";
 import { OWNER_MUTATIONS } from "./owners";
 import { REDIRECT_MUTATIONS } from "./redirect";
@@ -14,6 +15,7 @@ export const MUTATIONS: Mutation[] = [
   ...COUNTER_MUTATIONS,
   ...DOMAIN_MUTATIONS,
   ...LINK_OPTION_MUTATIONS,
+  ...KEY_INDEX_MUTATIONS,
 ];
 
 /**

@@ -70,4 +70,22 @@ describe("the isolate's index of KV keys, pulled from the feed", () => {
     ]);
     expect([index.absent("link:none", ctx), index.absent("link:k24", ctx)]).toEqual([true, false]);
   });
+
+  it("stops answering absent from an index whose pulls have failed for ten seconds (KV is read again)", async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ["Date"] });
+    const failing = Array.from({ length: 50 }, (_, n) => n + 3);
+    const { index, ctx, settled } = feedOver(keys, 30, failing);
+    index.absent("link:none", ctx);
+    await settled();
+    expect(index.absent("link:none", ctx)).toBe(true);
+    // Every pull from now on fails: trusted a while, then not.
+    vi.setSystemTime(1_005_000);
+    index.absent("link:none", ctx);
+    await settled();
+    expect(index.absent("link:none", ctx)).toBe(true);
+    vi.setSystemTime(1_011_000);
+    index.absent("link:none", ctx);
+    await settled();
+    expect(index.absent("link:none", ctx)).toBe(false);
+  });
 });
