@@ -24,10 +24,13 @@ export interface ClickCounter {
   current(linkId: number): Promise<number>;
 }
 
-/** Where click events go (Cloudflare Queue, or the self-host stream broker behind the same binding). */
-export interface ClickSink {
-  send(event: ClickEvent): Promise<void>;
-}
+/**
+ * Where click events go: sent as I/O, which the redirect leaves to waitUntil (a Cloudflare Queue, or the
+ * self-host broker behind the same binding), or written at once, before the answer (self-host's stdout line).
+ */
+export type ClickSink = QueueingClickSink | WritingClickSink;
+export type QueueingClickSink = { send(event: ClickEvent): Promise<void> };
+export type WritingClickSink = { write(event: ClickEvent): void };
 
 /** Work that may finish after the answer (`ctx.waitUntil`): background refreshes, click sends. */
 export type Background = { waitUntil(promise: Promise<unknown>): void };

@@ -28,7 +28,6 @@ export type Runtime = {
    * Self-host: the sink whose write is synchronous (a stdout line), called by the redirect itself before it
    * answers; null where a send is I/O that must go to `waitUntil` (Cloudflare's Queue).
    */
-  clickWriter: StdoutClickSink | null;
   redis: Redis;
   missing: NegativeCache;
   /** Postgres queries KV misses may still make (config.kvMissFallbackPerSecond). */
@@ -61,7 +60,6 @@ export function runtimeFor(env: Env): Runtime {
   const redis = createRedis(config.redis.url, config.redis.token, config.redis.timeoutMs);
   if (config.missing.length) console.error(new MissingSettingsError("edge worker", config.missing).message);
   const links = new CachedLinkStore(new KvLinkStore(env.LINKS, config.kvCacheTtl), config.linkCacheMs);
-  const stdout = config.clickSink === "stdout" ? new StdoutClickSink() : null;
   const keyIndex = env.KV_FEED && config.kvMissFallback === "none" ? new KvFeedIndex(env.KV_FEED) : null;
   const runtime: Runtime = {
     config,
@@ -75,8 +73,7 @@ export function runtimeFor(env: Env): Runtime {
     ),
     counter: new RedisClickCounter(redis),
     // Self-host ships clicks from stdout (see StdoutClickSink); Cloudflare sends each to its Queue.
-    clicks: stdout ?? new QueueClickSink(env.CLICKS),
-    clickWriter: stdout,
+    clicks: config.clickSink === "stdout" ? new StdoutClickSink() : new QueueClickSink(env.CLICKS),
     redis,
     missing: new NegativeCache(10_000),
     fallbackBudget: new TokenBucket(config.kvMissFallbackPerSecond),

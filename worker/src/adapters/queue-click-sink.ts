@@ -1,8 +1,8 @@
 import type { ClickEvent } from "@shared/events";
-import type { ClickSink } from "@shared/ports";
+import type { QueueingClickSink } from "@shared/ports";
 
 /** ClickSink over a Queue producer binding (Cloudflare Queues, or the self-host broker). */
-export class QueueClickSink implements ClickSink {
+export class QueueClickSink implements QueueingClickSink {
   constructor(private readonly queue: Queue<ClickEvent>) {}
 
   async send(event: ClickEvent): Promise<void> {

@@ -1,8 +1,6 @@
 import { CLICK_LINE_PREFIX } from "@shared/click-line";
 import type { ClickEvent } from "@shared/events";
-import type { ClickSink } from "@shared/ports";
-
-const done = Promise.resolve();
+import type { WritingClickSink } from "@shared/ports";
 
 /**
  * Self-host ClickSink: one line on stdout per click, shipped to the broker in batches by
@@ -11,14 +9,9 @@ const done = Promise.resolve();
  * console.log is a synchronous write to a pipe, done before the redirect is answered,
  * so a click survives even a kill -9 of the replica (docs/decisions.md).
  */
-export class StdoutClickSink implements ClickSink {
-  /** Writes the line now; the redirect calls this itself, as a write needs no `waitUntil` (answer.ts). */
+export class StdoutClickSink implements WritingClickSink {
+  /** Writes the line now: the redirect calls it before it answers, with no `waitUntil` (answer.ts). */
   write(event: ClickEvent): void {
     console.log(CLICK_LINE_PREFIX + JSON.stringify(event));
-  }
-
-  send(event: ClickEvent): Promise<void> {
-    this.write(event);
-    return done;
   }
 }

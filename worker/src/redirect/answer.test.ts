@@ -15,9 +15,9 @@ import { requestFacts } from "./request-facts";
 const record = toLinkRecord({ ...PLAIN_LINK, id: 7, url: "https://example.com/t" });
 const site = { domain: "", notFoundUrl: null } as unknown as DecisionInput["site"];
 
-function runtime(clicks: ClickSink, clickWriter: StdoutClickSink | null): Runtime {
+function runtime(clicks: ClickSink): Runtime {
   const config = { visitorSalt: "salt", trustRequestId: false, clientIpHeader: null, countryHeader: null };
-  return { config, clicks, clickWriter } as unknown as Runtime;
+  return { config, clicks } as unknown as Runtime;
 }
 
 function input(req: Request): DecisionInput {
@@ -40,7 +40,7 @@ describe("answerDecision's click", () => {
     const sink = new StdoutClickSink();
     const waitUntil = vi.fn();
     const req = new Request("https://sho.rt/abc");
-    const res = answerDecision(req, runtime(sink, sink), { waitUntil }, input(req));
+    const res = answerDecision(req, runtime(sink), { waitUntil }, input(req));
     expect(res).toBeInstanceOf(Response);
     expect((res as Response).status).toBe(302);
     expect(waitUntil).not.toHaveBeenCalled();
@@ -60,7 +60,7 @@ describe("answerDecision's click", () => {
     const notQueued = vi.spyOn(queueSendFailure, "inc");
     const sink = new StdoutClickSink();
     const req = new Request("https://sho.rt/abc");
-    const res = answerDecision(req, runtime(sink, sink), { waitUntil: vi.fn() }, input(req));
+    const res = answerDecision(req, runtime(sink), { waitUntil: vi.fn() }, input(req));
     expect((res as Response).status).toBe(302);
     expect(console.error).toHaveBeenCalledWith("click event not written", expect.any(Error));
     expect(notQueued).toHaveBeenCalledTimes(1);
@@ -71,7 +71,7 @@ describe("answerDecision's click", () => {
     const queue: ClickSink = { send: async (event) => void sent.push(event) };
     const waitUntil = vi.fn();
     const req = new Request("https://sho.rt/abc");
-    const res = answerDecision(req, runtime(queue, null), { waitUntil }, input(req));
+    const res = answerDecision(req, runtime(queue), { waitUntil }, input(req));
     expect((res as Response).status).toBe(302);
     expect(waitUntil).toHaveBeenCalledTimes(1);
     await waitUntil.mock.calls[0]?.[0];
@@ -92,7 +92,7 @@ describe("answerDecision's click on a click-limited link", () => {
       return clicks;
     };
     const counter = { increment: count("increment"), current: count("current") };
-    const rt = { ...runtime(sink, sink), counter } as unknown as Runtime;
+    const rt = { ...runtime(sink), counter } as unknown as Runtime;
     const req = new Request("https://sho.rt/abc", { method });
     const res = answerDecision(req, rt, { waitUntil: vi.fn() }, { ...input(req), link: limited });
     return { res, lines, counted };

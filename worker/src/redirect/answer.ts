@@ -1,8 +1,7 @@
 import type { Site } from "@shared/domains/table";
 import type { LinkRecord } from "@shared/links/record";
-import type { ClickCounter } from "@shared/ports";
+import type { ClickCounter, QueueingClickSink, WritingClickSink } from "@shared/ports";
 import { notFound, ProblemError } from "@shared/problem";
-import type { StdoutClickSink } from "../adapters/stdout-click-sink";
 import type { Env } from "../env";
 import { clickUnrecorded, queueSendFailure, redisFailure } from "../metrics";
 import { errorResponse } from "../problem-response";
@@ -146,8 +145,9 @@ function answerFinal(
       const facts = clickFacts(req, rt, request, decision, site.domain, slug, context.now);
       // A synchronous sink (self-host's stdout line) is written here, before the answer, without the
       // bookkeeping of a waitUntil (3% of a redirect's CPU); a Queue send is I/O and goes to waitUntil.
-      if (rt.clickWriter) writeClick(rt.clickWriter, facts, salt);
-      else ctx.waitUntil(sendClick(rt, facts, salt));
+      const sink = rt.clicks;
+      if ("write" in sink) writeClick(sink, facts, salt);
+      else ctx.waitUntil(sendClick(sink, facts, salt));
     }
   }
   if (decision.kind === "preview") {
@@ -238,7 +238,7 @@ function clickFacts(
 }
 
 /** Builds and writes the click now; never throws, so no failure of it can turn the redirect into a 500. */
-function writeClick(writer: StdoutClickSink, facts: ClickFacts, salt: string): void {
+function writeClick(writer: WritingClickSink, facts: ClickFacts, salt: string): void {
   try {
     writer.write(buildClickEvent(facts, salt));
   } catch (err) {
@@ -252,9 +252,9 @@ function writeClick(writer: StdoutClickSink, facts: ClickFacts, salt: string): v
  * turn the redirect into a 500 (an async function turns a synchronous throw into the
  * rejection caught here).
  */
-async function sendClick(rt: Runtime, facts: ClickFacts, salt: string): Promise<void> {
+async function sendClick(queue: QueueingClickSink, facts: ClickFacts, salt: string): Promise<void> {
   try {
-    await rt.clicks.send(buildClickEvent(facts, salt));
+    await queue.send(buildClickEvent(facts, salt));
   } catch (err) {
     queueSendFailure.inc();
     console.error("click event not queued", err);
