@@ -31,3 +31,17 @@ describe("visitorHash", () => {
     expect(visitorHash("s", "192.0.2.1", "ua", midnight + 86_399_999)).toBe(after);
   });
 });
+
+describe("visitorHash on long inputs", () => {
+  it("agrees with node:crypto when the input is longer than its reused buffer, and on the next short one", () => {
+    // 5,000 three-byte characters are 15,000 bytes: past the 4,096-byte buffer, so the input is encoded apart.
+    const longUa = "€".repeat(5000);
+    const ts = Date.UTC(2026, 11, 2);
+    expect(visitorHash("salt", "192.0.2.1", longUa, ts)).toBe(
+      reference(`salt|2026-12-02|192.0.2.1|${longUa}`).slice(0, 32),
+    );
+    expect(visitorHash("salt", "192.0.2.1", "ua", ts)).toBe(
+      reference("salt|2026-12-02|192.0.2.1|ua").slice(0, 32),
+    );
+  });
+});
