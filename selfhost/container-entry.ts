@@ -11,6 +11,7 @@ import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { postToBroker, shipClicks } from "./click-shipper";
 import { serveShipperMetrics } from "./click-shipper-metrics";
+import { openClickPipe } from "./services/click-pipe";
 import { workerdBinary } from "./services/workerd";
 import { AGGREGATOR_VARS, aggregatorConfig, EDGE_VARS, edgeConfig } from "./workerd-config";
 
@@ -49,17 +50,18 @@ if (role === "edge") {
 const configPath = `/tmp/${role}.capnp`;
 writeFileSync(configPath, capnp);
 const edge = role === "edge";
+const pipe = edge ? openClickPipe("/tmp") : undefined;
 const child = spawn(workerdBinary(), ["serve", configPath], {
-  stdio: ["inherit", edge ? "pipe" : "inherit", "inherit"],
+  stdio: ["inherit", pipe?.stdout ?? "inherit", "inherit"],
 });
-const shipper =
-  edge && child.stdout
-    ? shipClicks({
-        input: child.stdout,
-        passthrough: process.stdout,
-        deliver: postToBroker(`http://${queueAddress}`, internalToken),
-      })
-    : undefined;
+const input = pipe?.reader(child);
+const shipper = input
+  ? shipClicks({
+      input,
+      passthrough: process.stdout,
+      deliver: postToBroker(`http://${queueAddress}`, internalToken),
+    })
+  : undefined;
 if (shipper) {
   // workerd's /metrics cannot see the shipper: its counters get a port of their own.
   const replica = process.env.REPLICA_NAME ?? process.env.HOSTNAME ?? "edge";

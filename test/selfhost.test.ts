@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +71,15 @@ describe("self-hosted cluster", () => {
     const counted = await settledCount(slug, served, 20_000);
     expect(counted).toBe(served);
   }, 90_000);
+
+  it("gives each replica a FIFO for its click lines, not a socket, also a replica started again", () => {
+    // A socket pair (spawn's "pipe") cost a replica more per click line and blocked it sooner (services/click-pipe.ts).
+    const kinds = cluster.replicas.map((r) => {
+      const out = statSync(`/proc/${r.pid}/fd/1`);
+      return { fifo: out.isFIFO(), socket: out.isSocket() };
+    });
+    expect(kinds).toEqual(Array(3).fill({ fifo: true, socket: false }));
+  });
 
   it("writes batch after batch over one kept Postgres connection", async () => {
     const slug = await newLink("kept");

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, createWriteStream, openSync, type WriteStream, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import { type ClickShipper, type ClickShipperStats, shipClicks } from "../click-shipper";
+import { openClickPipe } from "./click-pipe";
 import { exited, killOnExit, waitForPort } from "./processes";
 
 const require = createRequire(import.meta.url);
@@ -68,16 +70,19 @@ export function workerd(opts: {
       if (child && child.exitCode === null && child.signalCode === null) return;
       // Logs go to a file when one is given (clusters, tests); to this terminal otherwise.
       const out = opts.logPath ? openSync(opts.logPath, "a") : "inherit";
-      const stdout = opts.shipClicksTo ? "pipe" : out;
-      child = spawn(workerdBinary(), ["serve", opts.configPath], { stdio: ["ignore", stdout, out] });
-      if (opts.shipClicksTo && child.stdout) {
+      const pipe = opts.shipClicksTo ? openClickPipe(dirname(opts.configPath)) : undefined;
+      child = spawn(workerdBinary(), ["serve", opts.configPath], {
+        stdio: ["ignore", pipe?.stdout ?? out, out],
+      });
+      const input = pipe?.reader(child);
+      if (opts.shipClicksTo && input) {
         // One log stream for every run of this replica (the file stays open while the runner lives).
         if (opts.logPath && !shipperLog) {
           shipperLog = createWriteStream(opts.logPath, { flags: "a" });
           shipperLog.on("error", () => {}); // a full disk must not stop the runner
         }
         const log = shipperLog ?? process.stdout;
-        shipper = shipClicks({ input: child.stdout, passthrough: log, deliver: opts.shipClicksTo });
+        shipper = shipClicks({ input, passthrough: log, deliver: opts.shipClicksTo });
         shippers.push(shipper);
       }
       if (typeof out === "number") closeSync(out);
