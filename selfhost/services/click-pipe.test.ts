@@ -53,4 +53,9 @@ describe("openClickPipe", () => {
     input?.resume();
     await new Promise((resolve) => input?.once("close", resolve));
   });
+
+  it("falls back to spawn's socket pair where no FIFO can be made", () => {
+    const pipe = openClickPipe(join(dir, "no-such-directory"));
+    expect(pipe.stdout).toBe("pipe");
+  });
 });

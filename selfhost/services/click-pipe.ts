@@ -21,11 +21,12 @@ export type ClickPipe = {
  * click's cost at the edge"). Where `mkfifo` is missing the socket pair is kept: slower, not wrong.
  */
 export function openClickPipe(dir: string): ClickPipe {
+  const socketPair: ClickPipe = { stdout: "pipe", reader: (child) => child.stdout };
   const path = join(dir, `clicks-${randomUUID()}.fifo`);
   try {
     execFileSync("mkfifo", ["-m", "600", path], { stdio: "ignore" });
   } catch {
-    return { stdout: "pipe", reader: (child) => child.stdout };
+    return socketPair;
   }
   let readEnd: number | undefined;
   try {
@@ -41,9 +42,10 @@ export function openClickPipe(dir: string): ClickPipe {
         return new Socket({ fd: read, readable: true, writable: false });
       },
     };
-  } catch (err) {
+  } catch {
+    // A filesystem that makes FIFOs it cannot open (some shared mounts): the socket pair still works.
     if (readEnd !== undefined) closeSync(readEnd);
-    throw err;
+    return socketPair;
   } finally {
     unlinkSync(path);
   }
