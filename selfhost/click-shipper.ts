@@ -86,8 +86,9 @@ type PipeHandle = { readStop(): number; readStart(): number };
  * Returns a function that leaves `input` unread for `ms`, if it is a pipe (a child's stdout).
  * A replica writes each click as a line of its own, so reading them as they come woke this
  * process for every two or three clicks, and each wake-up cost more than the clicks it read
- * (docs/benchmarks.md, issue 19). The pipe holds 64 KB, about 270 clicks; 10 ms of a replica's
- * fastest rate (7,400 redirects/s) is 74, so its writes never wait for the shipper.
+ * (docs/benchmarks.md, issue 19). The replica's FIFO (services/click-pipe.ts) holds 64 KiB, about
+ * 200 click lines; 10 ms of one replica's fastest rate (about 12,000 redirects/s) is 120, so its
+ * writes wait only when this process is late by several more milliseconds.
  * Node has no public call for this: pause() keeps reading up to the stream's high-water mark,
  * so this stops the handle itself, as net.Socket's own backpressure does.
  */

@@ -44,4 +44,15 @@ describe("visitorHash on long inputs", () => {
       reference("salt|2026-12-02|192.0.2.1|ua").slice(0, 32),
     );
   });
+
+  it("agrees with node:crypto at the buffer's edge: exactly 4,096 bytes, and a character that would straddle it", () => {
+    const ts = Date.UTC(2026, 11, 2);
+    const prefix = "salt|2026-12-02|192.0.2.1|";
+    // The whole input is prefix + ua; 4,096 bytes exactly, then one byte short of room for a last 4-byte emoji.
+    const exact = "a".repeat(4096 - prefix.length);
+    const straddling = `${"a".repeat(4096 - prefix.length - 2)}😀`;
+    for (const ua of [exact, straddling, `${exact}b`]) {
+      expect(visitorHash("salt", "192.0.2.1", ua, ts)).toBe(reference(prefix + ua).slice(0, 32));
+    }
+  });
 });

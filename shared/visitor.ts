@@ -5,13 +5,13 @@ const encoder = new TextEncoder();
  * Reused on every call, so a hash allocates no ArrayBuffer: in workerd each one (the encoded input,
  * the hasher's block buffer, the digest) cost more than the hashing, and the hash with them was
  * about a fifth of a redirect's CPU (docs/benchmarks.md, "Issue 19, the click's cost at the edge").
- * `_cloneInto` is how @noble/hashes' own HMAC resets a hasher to a saved state.
+ * `_cloneInto` is how @noble/hashes' own PBKDF2 and HKDF reset a hasher to a saved state.
  */
-const INITIAL = sha256.create();
+const initialState = sha256.create();
 const hasher = sha256.create();
 const digest = new Uint8Array(32);
 /** Salt, day, IP and a user agent of up to 1,024 characters fit; a longer input is encoded apart. */
-const input = new Uint8Array(4096);
+const encoded = new Uint8Array(4096);
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /**
@@ -22,9 +22,9 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
  */
 export function visitorHash(salt: string, ip: string, userAgent: string, ts: number): string {
   const text = `${salt}|${utcDay(ts)}|${ip}|${userAgent}`;
-  const { read, written } = encoder.encodeInto(text, input);
-  INITIAL._cloneInto(hasher);
-  hasher.update(read === text.length ? input.subarray(0, written) : encoder.encode(text));
+  const { read, written } = encoder.encodeInto(text, encoded);
+  initialState._cloneInto(hasher);
+  hasher.update(read === text.length ? encoded.subarray(0, written) : encoder.encode(text));
   hasher.digestInto(digest);
   let hex = "";
   for (let i = 0; i < 16; i++) hex += HEX[digest[i] as number];

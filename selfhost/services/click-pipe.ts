@@ -10,7 +10,9 @@ export type ClickPipe = {
   /** The child's stdout, for `spawn`'s stdio. */
   stdout: number | "pipe";
   /** Once the child is spawned (or failed to): the end to read, and the runner's copy of the child's end closed. */
-  reader(child: ChildProcess): Readable | null;
+  reader(child: Pick<ChildProcess, "stdout">): Readable | null;
+  /** When spawn threw: both ends closed. */
+  close(): void;
 };
 
 /**
@@ -21,32 +23,50 @@ export type ClickPipe = {
  * click's cost at the edge"). Where `mkfifo` is missing the socket pair is kept: slower, not wrong.
  */
 export function openClickPipe(dir: string): ClickPipe {
-  const socketPair: ClickPipe = { stdout: "pipe", reader: (child) => child.stdout };
+  const socketPair: ClickPipe = { stdout: "pipe", reader: (child) => child.stdout, close: () => {} };
   const path = join(dir, `clicks-${randomUUID()}.fifo`);
   try {
     execFileSync("mkfifo", ["-m", "600", path], { stdio: "ignore" });
   } catch {
     return socketPair;
   }
-  let readEnd: number | undefined;
   try {
-    // The read end first, non-blocking: opening a FIFO's write end blocks until it has a reader.
-    readEnd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writeEnd = openSync(path, constants.O_WRONLY);
-    const read = readEnd;
-    return {
-      stdout: writeEnd,
-      reader: () => {
-        // Only the child may hold the write end, or the reader would never see its end.
-        closeSync(writeEnd);
-        return new Socket({ fd: read, readable: true, writable: false });
-      },
-    };
-  } catch {
-    // A filesystem that makes FIFOs it cannot open (some shared mounts): the socket pair still works.
-    if (readEnd !== undefined) closeSync(readEnd);
-    return socketPair;
+    return openEnds(path) ?? socketPair;
   } finally {
-    unlinkSync(path);
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone: nothing can open it by name either way.
+    }
   }
+}
+
+/** Both ends of the FIFO at `path`, or null (both closed) where it cannot be opened (some shared mounts). */
+function openEnds(path: string): ClickPipe | null {
+  // The read end first, non-blocking: opening a FIFO's write end blocks until it has a reader.
+  let readEnd: number;
+  try {
+    readEnd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  let writeEnd: number;
+  try {
+    writeEnd = openSync(path, constants.O_WRONLY);
+  } catch {
+    closeSync(readEnd);
+    return null;
+  }
+  return {
+    stdout: writeEnd,
+    reader: () => {
+      // Only the child may hold the write end, or the reader would never see its end.
+      closeSync(writeEnd);
+      return new Socket({ fd: readEnd, readable: true, writable: false });
+    },
+    close: () => {
+      closeSync(writeEnd);
+      closeSync(readEnd);
+    },
+  };
 }

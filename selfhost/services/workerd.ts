@@ -71,9 +71,14 @@ export function workerd(opts: {
       // Logs go to a file when one is given (clusters, tests); to this terminal otherwise.
       const out = opts.logPath ? openSync(opts.logPath, "a") : "inherit";
       const pipe = opts.shipClicksTo ? openClickPipe(dirname(opts.configPath)) : undefined;
-      child = spawn(workerdBinary(), ["serve", opts.configPath], {
-        stdio: ["ignore", pipe?.stdout ?? out, out],
-      });
+      try {
+        child = spawn(workerdBinary(), ["serve", opts.configPath], {
+          stdio: ["ignore", pipe?.stdout ?? out, out],
+        });
+      } catch (err) {
+        pipe?.close();
+        throw err;
+      }
       const input = pipe?.reader(child);
       if (opts.shipClicksTo && input) {
         // One log stream for every run of this replica (the file stays open while the runner lives).
