@@ -2,11 +2,22 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { openClickPipe } from "./click-pipe";
 
 const dir = mkdtempSync(join(tmpdir(), "click-pipe-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Whether `input` closed within `ms`. */
+const closedWithin = (input: Readable | null, ms: number) =>
+  new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    input?.once("close", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 
 describe("openClickPipe", () => {
   it("gives the child a FIFO for stdout (not a socket), leaves nothing in the directory, and ends when the child exits", async () => {
@@ -28,7 +39,8 @@ describe("openClickPipe", () => {
     input?.on("data", (chunk: string) => {
       text += chunk;
     });
-    await new Promise((resolve) => input?.once("close", resolve));
+    // The child wrote and exited: its end closing must end the input, not leave the reader waiting.
+    expect(await closedWithin(input, 3000)).toBe(true);
     const [kind, line] = text.split("\n");
     expect(kind).toBe("fifo=true socket=false");
     expect(line).toBe("a line");
@@ -51,7 +63,7 @@ describe("openClickPipe", () => {
     // Only the read end: a write end left open here would keep the reader from ever seeing the child's exit.
     expect(ours).toHaveLength(1);
     input?.resume();
-    await new Promise((resolve) => input?.once("close", resolve));
+    expect(await closedWithin(input, 3000)).toBe(true);
   });
 
   it("falls back to spawn's socket pair where no FIFO can be made", () => {

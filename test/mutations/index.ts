@@ -1,3 +1,4 @@
+import { CLICK_PATH_MUTATIONS } from "./click-path";
 import { COUNTER_MUTATIONS } from "./counters";
 import { DOMAIN_MUTATIONS } from "./domains";
 import { KEY_INDEX_MUTATIONS } from "./key-index";
@@ -16,6 +17,7 @@ export const MUTATIONS: Mutation[] = [
   ...DOMAIN_MUTATIONS,
   ...LINK_OPTION_MUTATIONS,
   ...KEY_INDEX_MUTATIONS,
+  ...CLICK_PATH_MUTATIONS,
 ];
 
 /**
