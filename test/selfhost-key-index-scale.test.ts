@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KvService, startKvService } from "../selfhost/kv-service";
 import { SNAPSHOT_PAGE_SIZE } from "../selfhost/kv-service/change-log";
 import { freePort } from "../selfhost/services/free-port";
+import { replicaProbe } from "./replica-probe";
 import { eventually } from "./stack";
 import { startTestCluster } from "./test-cluster";
 
@@ -48,22 +49,13 @@ afterAll(async () => {
 
 const startKv = () =>
   startKvService({ redisUrl: env.cluster.redis.url, token: env.cluster.secrets.internalToken });
-const replicaUrl = (i: number) => env.cluster.replicas[i]?.url ?? "";
-const visit = (i: number, slug: string) => fetch(`${replicaUrl(i)}/${slug}`, { redirect: "manual" });
-
-/** A sample of a replica's /metrics (0 when it has none yet). */
-async function metric(i: number, series: string): Promise<number> {
-  const res = await fetch(`${replicaUrl(i)}/metrics`, {
-    headers: { Authorization: `Bearer ${env.cluster.secrets.metricsToken}` },
-  });
-  const line = (await res.text()).split("\n").find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
+const { visit, metric, absent, floodNeverSeen } = replicaProbe(() => env.cluster);
 
 /** Lookups of keys the replica's index did not hold: 404 unread, or read within the small budget. */
-const absentLookups = async (i: number) =>
-  (await metric(i, 'edge_kv_index_absent_total{outcome="skipped"}')) +
-  (await metric(i, 'edge_kv_index_absent_total{outcome="read"}'));
+const absentLookups = async (i: number) => {
+  const { skipped, read } = await absent(i);
+  return skipped + read;
+};
 
 /** Visits until the replica's index holds as many keys as the KV service (a reload is done). */
 async function untilReloaded(i: number) {
@@ -122,19 +114,9 @@ describe("the replicas' index of KV keys at 200,000 links", () => {
   }, 180_000);
 
   it("answers never-seen slugs 404 from the index, past a small budget of KV reads", async () => {
-    const skipped = await metric(1, 'edge_kv_index_absent_total{outcome="skipped"}');
-    const read = await metric(1, 'edge_kv_index_absent_total{outcome="read"}');
     const reads = proxy.kvReads;
-    const statuses: number[] = [];
-    for (let batch = 0; batch < 5; batch++) {
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, () => visit(1, `never-${crypto.randomUUID().slice(0, 12)}`)),
-      );
-      statuses.push(...answers.map((a) => a.status));
-    }
+    const { statuses, skipped: unread, read: budgeted } = await floodNeverSeen(1, 5);
     expect(new Set(statuses)).toEqual(new Set([404]));
-    const unread = (await metric(1, 'edge_kv_index_absent_total{outcome="skipped"}')) - skipped;
-    const budgeted = (await metric(1, 'edge_kv_index_absent_total{outcome="read"}')) - read;
     expect(unread + budgeted).toBe(100);
     expect(unread).toBeGreaterThan(budgeted);
     // The KV service saw only the budgeted reads.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KvService, startKvService } from "../selfhost/kv-service";
 import { freePort } from "../selfhost/services/free-port";
+import { replicaProbe } from "./replica-probe";
 import { eventually } from "./stack";
 import { startTestCluster } from "./test-cluster";
 
@@ -20,7 +21,7 @@ beforeAll(async () => {
   // The first request of an isolate starts its first pull; wait until both have one.
   for (const i of [0, 1]) {
     await eventually(async () => {
-      await fetch(`${replicaUrl(i)}/warm-${crypto.randomUUID().slice(0, 8)}`);
+      await visit(i, `warm-${crypto.randomUUID().slice(0, 8)}`);
       return (await metric(i, 'edge_kv_index_pulls_total{outcome="ok"}')) > 0 ? true : undefined;
     }, 30_000);
   }
@@ -30,20 +31,11 @@ afterAll(async () => {
   await env?.close();
 }, 60_000);
 
-const replicaUrl = (i: number) => env.cluster.replicas[i]?.url ?? "";
+const { url: replicaUrl, visit, metric, absent, floodNeverSeen } = replicaProbe(() => env.cluster);
 const admin = () => ({
   Authorization: `Bearer ${env.cluster.adminToken}`,
   "Content-Type": "application/json",
 });
-
-/** A sample of a replica's /metrics (0 when it has none yet). */
-async function metric(i: number, series: string): Promise<number> {
-  const res = await fetch(`${replicaUrl(i)}/metrics`, {
-    headers: { Authorization: `Bearer ${env.cluster.secrets.metricsToken}` },
-  });
-  const line = (await res.text()).split("\n").find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 const createLink = (i: number, slug: string) =>
   fetch(`${replicaUrl(i)}/api/v1/links`, {
@@ -51,7 +43,6 @@ const createLink = (i: number, slug: string) =>
     headers: admin(),
     body: JSON.stringify({ url: `https://example.com/${slug}`, slug }),
   });
-const visit = (i: number, slug: string) => fetch(`${replicaUrl(i)}/${slug}`, { redirect: "manual" });
 
 describe("the replicas' index of KV keys", () => {
   it("redirects a link created through one replica at once on the other; deleted, it is 404 on both", async () => {
@@ -74,20 +65,8 @@ describe("the replicas' index of KV keys", () => {
   });
 
   it("answers never-seen slugs 404 from the index, past a small budget of KV reads", async () => {
-    const before = {
-      skipped: await metric(0, 'edge_kv_index_absent_total{outcome="skipped"}'),
-      read: await metric(0, 'edge_kv_index_absent_total{outcome="read"}'),
-    };
-    const statuses: number[] = [];
-    for (let batch = 0; batch < 10; batch++) {
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, () => visit(0, `never-${crypto.randomUUID().slice(0, 12)}`)),
-      );
-      statuses.push(...answers.map((a) => a.status));
-    }
+    const { statuses, skipped, read } = await floodNeverSeen(0, 10);
     expect(new Set(statuses)).toEqual(new Set([404]));
-    const skipped = (await metric(0, 'edge_kv_index_absent_total{outcome="skipped"}')) - before.skipped;
-    const read = (await metric(0, 'edge_kv_index_absent_total{outcome="read"}')) - before.read;
     // Every one was known absent by the index; only the budget's few were read from KV.
     expect(skipped + read).toBe(200);
     expect(skipped).toBeGreaterThan(read);
@@ -116,12 +95,9 @@ describe("the replicas' index of KV keys", () => {
     const slug = `idx2-${crypto.randomUUID().slice(0, 8)}`;
     expect((await createLink(1, slug)).status).toBe(201);
     expect((await visit(0, slug)).status).toBe(302);
-    const skipped = await metric(1, 'edge_kv_index_absent_total{outcome="skipped"}');
-    const read = await metric(1, 'edge_kv_index_absent_total{outcome="read"}');
+    const before = await absent(1);
     expect((await visit(1, `never-${crypto.randomUUID().slice(0, 12)}`)).status).toBe(404);
-    expect(
-      (await metric(1, 'edge_kv_index_absent_total{outcome="skipped"}')) +
-        (await metric(1, 'edge_kv_index_absent_total{outcome="read"}')),
-    ).toBe(skipped + read + 1);
+    const after = await absent(1);
+    expect(after.skipped + after.read).toBe(before.skipped + before.read + 1);
   });
 });

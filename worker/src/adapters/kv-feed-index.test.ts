@@ -30,7 +30,15 @@ function feedOver(keys: string[], pageSize: number, failing: number[] = []) {
   } as unknown as Fetcher;
   const pending: Promise<unknown>[] = [];
   const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
-  return { index: new KvFeedIndex(feed), ctx, asked, settled: () => Promise.all(pending.splice(0)) };
+  const index = new KvFeedIndex(feed);
+  const settled = () => Promise.all(pending.splice(0));
+  /** A lookup (at `now`, when given) that starts a pull if one is due, and that pull's end. */
+  const pullAt = async (now?: number) => {
+    if (now !== undefined) vi.setSystemTime(now);
+    index.absent("link:none", ctx);
+    await settled();
+  };
+  return { index, ctx, asked, settled, pullAt };
 }
 
 const keys = Array.from({ length: 25 }, (_, n) => `link:k${n}`);
@@ -56,13 +64,10 @@ describe("the isolate's index of KV keys, pulled from the feed", () => {
 
   it("goes on from the page it had when a pull fails mid-reload, and knows nothing until the reload ends", async () => {
     vi.useFakeTimers({ now: 1_000_000, toFake: ["Date"] });
-    const { index, ctx, asked, settled } = feedOver(keys, 10, [2]);
-    index.absent("link:none", ctx);
-    await settled();
+    const { index, ctx, asked, pullAt } = feedOver(keys, 10, [2]);
+    await pullAt();
     expect(index.absent("link:none", ctx)).toBe(false);
-    vi.setSystemTime(1_002_000);
-    index.absent("link:none", ctx);
-    await settled();
+    await pullAt(1_002_000);
     expect(asked.slice(2)).toEqual([
       "changes_since=&snapshot=7&offset=10&epoch=e",
       "changes_since=&snapshot=7&offset=20&epoch=e",
@@ -74,18 +79,13 @@ describe("the isolate's index of KV keys, pulled from the feed", () => {
   it("stops answering absent from an index whose pulls have failed for ten seconds (KV is read again)", async () => {
     vi.useFakeTimers({ now: 1_000_000, toFake: ["Date"] });
     const failing = Array.from({ length: 50 }, (_, n) => n + 3);
-    const { index, ctx, settled } = feedOver(keys, 30, failing);
-    index.absent("link:none", ctx);
-    await settled();
+    const { index, ctx, pullAt } = feedOver(keys, 30, failing);
+    await pullAt();
     expect(index.absent("link:none", ctx)).toBe(true);
     // Every pull from now on fails: trusted a while, then not.
-    vi.setSystemTime(1_005_000);
-    index.absent("link:none", ctx);
-    await settled();
+    await pullAt(1_005_000);
     expect(index.absent("link:none", ctx)).toBe(true);
-    vi.setSystemTime(1_011_000);
-    index.absent("link:none", ctx);
-    await settled();
+    await pullAt(1_011_000);
     expect(index.absent("link:none", ctx)).toBe(false);
   });
 });
