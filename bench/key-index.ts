@@ -1,5 +1,5 @@
 /**
- * `npm run bench:key-index`: the self-hosted edge's index of KV keys (docs/decisions.md, "An index of KV keys")
+ * `npm run bench:key-index`: the self-hosted edge's index of KV keys (docs/decisions.md, "Redirects": the index of KV keys)
  * at a real deployment's size. On the one-replica setup of `npm run bench:ab` (the replica alone on core 0 when
  * the machine allows pinning), three KV services hold a handful, 200,000 and 1,000,000 links (written straight
  * into Redis, one database each), and a TCP proxy of this script on the replicas' KV port sends the replica to one

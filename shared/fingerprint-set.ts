@@ -16,7 +16,7 @@
  *   keys.has("link:abc"); // true
  */
 
-/** Slots per key at most before the table doubles: a miss then probes ~4 slots on average. */
+/** Keys per slot at most before the table doubles: a miss then probes ~4 slots on average. */
 const MAX_LOAD = 0.7;
 const MIN_SLOTS = 1024;
 
@@ -30,11 +30,9 @@ export class FingerprintSet {
   private hi = 0;
   private lo = 0;
 
-  constructor(expected = 0) {
-    let slots = MIN_SLOTS;
-    while (slots * MAX_LOAD < expected) slots *= 2;
-    this.slots = new Uint32Array(2 * slots);
-    this.mask = slots - 1;
+  constructor() {
+    this.slots = new Uint32Array(2 * MIN_SLOTS);
+    this.mask = MIN_SLOTS - 1;
   }
 
   get size(): number {

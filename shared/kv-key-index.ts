@@ -1,7 +1,7 @@
 /**
  * The set of keys a KV store holds, kept current from the self-hosted KV service's change feed
  * (selfhost/kv-service/change-log.ts): what lets an edge isolate answer a never-seen slug 404 without a KV
- * read (docs/decisions.md, "An index of KV keys"). Generic over keys: it never parses one, so it does not care
+ * read (docs/decisions.md, "Redirects": the index of KV keys). Generic over keys: it never parses one, so it does not care
  * how `linkKey` builds them.
  *
  * A position is the service's `epoch` (new at each start of the service, so a restarted service forces a full

@@ -24,10 +24,6 @@ export type Runtime = {
   domains: DomainTable;
   counter: ClickCounter;
   clicks: ClickSink;
-  /**
-   * Self-host: the sink whose write is synchronous (a stdout line), called by the redirect itself before it
-   * answers; null where a send is I/O that must go to `waitUntil` (Cloudflare's Queue).
-   */
   redis: Redis;
   missing: NegativeCache;
   /** Postgres queries KV misses may still make (config.kvMissFallbackPerSecond). */

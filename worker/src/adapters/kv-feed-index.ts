@@ -17,11 +17,13 @@ const PULL_GIVE_UP_MS = 5000;
 
 /**
  * Self-host only: the isolate's index of the KV service's keys (shared/kv-key-index.ts), pulled through the
- * `KV_FEED` service binding in the background (waitUntil) by the first request after `PULL_EVERY_MS`, so a
- * redirect never waits for it. A pull that starts a reload (at the isolate's start, after a KV service restart)
- * reads every page of it back to back; between pages the isolate serves requests (from its old set, if any). `absent(key)` is true only for a key the store did not hold at the last pull
- * (at most about a second ago): resolve-link.ts then answers 404 without a KV read, but for a few reads a second
- * that cover links created on another replica since (docs/decisions.md, "An index of KV keys"). Every request
+ * `KV_FEED` service binding in the background (waitUntil) by the first lookup after `PULL_EVERY_MS` that misses
+ * the isolate's cache of links (a held link is answered without asking the index), so a redirect never waits for
+ * it. A pull that starts a reload (at the isolate's start, after a KV service restart) reads every page of it
+ * back to back; between pages the isolate serves requests (from its old set, if any). `absent(key)` is true only
+ * for a key the store did not hold at the last pull (at most about a second ago): resolve-link.ts then answers
+ * 404 without a KV read, but for a few reads a second that cover links created on another replica since
+ * (docs/decisions.md, "Redirects": the index of KV keys). Every request
  * may start a pull, but none waits for another's: workerd ties I/O to the request that started it, and the
  * index is plain memory.
  *

@@ -103,8 +103,10 @@ describe("the redirect's promise-free path, when a step throws", () => {
     vi.spyOn(console, "log").mockImplementation(() => {
       throw new Error("stdout closed");
     });
-    vi.spyOn(console, "error").mockImplementation(() => {});
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     expect((await answer("GET")).res.status).toBe(302);
     expect(lines).toEqual([]);
+    // The failed write is logged, not lost silently.
+    expect(errors).toHaveBeenCalledWith("click event not written", expect.any(Error));
   });
 });

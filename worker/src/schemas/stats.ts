@@ -99,7 +99,7 @@ export const ServiceStatsQuerySchema = z.object({
   domain: LinkDomainSchema.openapi({
     description: "Only links and clicks on this domain; left out, every domain.",
   }),
-  owner: ownerQuery("every owner's (the whole service)"),
+  owner: ownerQuery("every owner's, the whole service"),
 });
 
 export const ServiceStatsSchema = z

@@ -7,6 +7,13 @@ import { eq } from "drizzle-orm";
 import type { Principal } from "../env";
 import { isAdminToken } from "./key-authority";
 
+/** 400 for a `domain` field naming no configured short domain (or one removed meanwhile). */
+export const unknownDomainField = (name: string, path = "domain"): ProblemError =>
+  new ProblemError(400, "unknown-domain", "Unknown domain", {
+    detail: `"${name}" is not a short domain of this service (GET /api/v1/domains lists them)`,
+    errors: [{ path, message: "is not a configured domain" }],
+  });
+
 /**
  * Which domain a link request means and whether its caller may use it, from Postgres (the
  * source of truth; the API never reads the edge's copy of the table). A domain with
@@ -16,13 +23,6 @@ import { isAdminToken } from "./key-authority";
  *
  * @example const domain = await access.storedDomain(c.req.valid("query").domain, "existing-links");
  */
-/** 400 for a `domain` field naming no configured short domain (or one removed meanwhile). */
-export const unknownDomainField = (name: string, path = "domain"): ProblemError =>
-  new ProblemError(400, "unknown-domain", "Unknown domain", {
-    detail: `"${name}" is not a short domain of this service (GET /api/v1/domains lists them)`,
-    errors: [{ path, message: "is not a configured domain" }],
-  });
-
 export class DomainAccess {
   private names: Promise<string[]> | undefined;
 

@@ -85,7 +85,10 @@ export class StatsService {
     return [dimension.breakdown, rows.map((r) => ({ value: r.value || "(none)", clicks: n(r.clicks) }))];
   }
 
-  /** The summary of one owner's links, or of every owner's (`null`: the whole service, for the admin token), on every domain or, given a stored domain, on that one. */
+  /**
+   * The summary of one owner's links, or of every owner's (`null`: the whole service, for the admin token), on
+   * every domain or, given a stored domain, on that one.
+   */
   async forOwner(ownerId: string | null, domain?: string): Promise<ServiceStats> {
     const owned =
       ownerId === null
