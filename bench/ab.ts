@@ -16,13 +16,14 @@
  * BENCH_AB_ROUNDS (default 5, at least 3), BENCH_SECONDS (10), BENCH_CONNECTIONS (32).
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { realpathSync, rmSync, symlinkSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorker, buildWorkers } from "../scripts/build-workers";
 import { type Cluster, type Replica, startCluster } from "../selfhost/cluster";
-import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
+import { benchDir } from "./bench-dir";
+import { allCpus, canPin, pin, processTree, restartPinned } from "./cpu-pinning";
 import { withCpu } from "./cpu-time";
 import { createLink } from "./links";
 import { CONNECTIONS, measure, type Row, SECONDS } from "./load-runs";
@@ -88,9 +89,7 @@ const fiveRules = { rps: fiveRulesSeries.rps, cpuPerRequest: fiveRulesSeries.cpu
 const faults: string[] = [];
 let pinned = false;
 
-const dir = mkdtempSync(join(tmpdir(), "bench-ab-"));
-// Postgres runs as its own user and keeps its data below this directory: it must be able to enter it.
-chmodSync(dir, 0o711);
+const dir = benchDir("bench-ab-");
 try {
   console.log(`A: ${baseLabel}\nB: ${headLabel}\nbuilding the bundles…`);
   const built = buildWorkers(join(dir, "b"));
@@ -144,15 +143,8 @@ async function alternate(cluster: Cluster, bundles: Record<Side, string>): Promi
 }
 
 /** Restarts the replica on `bundle` and pins it to core 0 (everything else to core 1). */
-async function restart(replica: Replica, bundle: string): Promise<void> {
-  await replica.stop();
-  replica.reconfigure(bundle);
-  await replica.start();
-  if (pinned) {
-    pin(processTree(process.pid), "1");
-    pin([replica.pid as number], "0");
-  }
-}
+const restart = (replica: Replica, bundle: string) =>
+  restartPinned(replica, pinned, () => replica.reconfigure(bundle));
 
 /** Warms the replica up on `url`, then measures it and its CPU per request. */
 async function measureReplica(

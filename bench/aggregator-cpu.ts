@@ -6,11 +6,12 @@
  * machine; here they are fixed, so two builds compare on the same work (run it alternately in
  * both trees). Prints only; writes no docs.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { startCluster } from "../selfhost/cluster";
 import { CHROME, clickEvent, GOOGLEBOT, IPHONE } from "../test/fixtures";
+import { benchDir } from "./bench-dir";
 import { groupSeconds } from "./cpu-groups";
 import { median } from "./report";
 
@@ -37,9 +38,7 @@ function delivery(): string {
   return JSON.stringify({ messages });
 }
 
-const dir = mkdtempSync(join(tmpdir(), "bench-aggregator-cpu-"));
-// mkdtemp makes it 0700: as root, Postgres runs as its own user and must pass through to the cluster's data.
-chmodSync(dir, 0o711);
+const dir = benchDir("bench-aggregator-cpu-");
 const cluster = await startCluster({ dir: join(dir, "cluster"), durability: "durable" });
 async function push(body: string): Promise<void> {
   const res = await fetch(`${cluster.aggregator.url}/__queue/clicks`, {
@@ -47,9 +46,10 @@ async function push(body: string): Promise<void> {
     headers: { authorization: `Bearer ${cluster.secrets.internalToken}` },
     body,
   });
+  if (!res.ok) throw new Error(`delivery refused: ${res.status} ${await res.text()}`);
   const answer = (await res.json()) as { acked: string[] };
-  if (!res.ok || answer.acked.length !== DELIVERY)
-    throw new Error(`delivery not acknowledged: ${res.status}`);
+  if (answer.acked.length !== DELIVERY)
+    throw new Error(`delivery not acknowledged: ${answer.acked.length} acked`);
 }
 
 try {

@@ -39,3 +39,21 @@ export function processTree(root: number): number[] {
   }
   return tree;
 }
+
+/**
+ * Stops `replica`, runs `meanwhile` (a new bundle, say), starts it again and, when `pinned`, pins it alone to
+ * core 0 and this process's tree to core 1 again (a restarted process has a new pid, unpinned).
+ */
+export async function restartPinned(
+  replica: { stop(): Promise<void>; start(): Promise<void>; readonly pid: number | undefined },
+  pinned: boolean,
+  meanwhile: () => void = () => {},
+): Promise<void> {
+  await replica.stop();
+  meanwhile();
+  await replica.start();
+  if (pinned) {
+    pin(processTree(process.pid), "1");
+    pin([replica.pid as number], "0");
+  }
+}

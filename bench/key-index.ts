@@ -15,9 +15,9 @@
  *
  * BENCH_KEY_INDEX_AB_ONLY=1: only the last. BENCH_SECONDS (default 5 here), BENCH_CONNECTIONS (32).
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
-import { loadavg, tmpdir } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { feedAsk, KeyIndex } from "@shared/kv-key-index";
 import IORedis from "ioredis";
@@ -26,7 +26,8 @@ import { type Replica, startCluster } from "../selfhost/cluster";
 import { type KvService, startKvService } from "../selfhost/kv-service";
 import { ChangeLog } from "../selfhost/kv-service/change-log";
 import { freePort } from "../selfhost/services/free-port";
-import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
+import { benchDir } from "./bench-dir";
+import { allCpus, canPin, pin, processTree, restartPinned } from "./cpu-pinning";
 import { cpuSeconds, withCpu } from "./cpu-time";
 import { createLink } from "./links";
 import { measure, NEW_SLUG_EACH_REQUEST } from "./load-runs";
@@ -50,9 +51,7 @@ const ms = (from: number) => Math.round(performance.now() - from);
 console.log(machine());
 if (!AB_ONLY) pagesInProcess();
 
-const dir = mkdtempSync(join(tmpdir(), "bench-key-index-"));
-// mkdtemp makes it 0700: as root, Postgres runs as its own user and must pass through to the cluster's data.
-chmodSync(dir, 0o711);
+const dir = benchDir("bench-key-index-");
 const kvPort = await freePort();
 const built = buildWorkers(join(dir, "b"));
 const cluster = await startCluster({
@@ -88,14 +87,7 @@ try {
   }
   const proxy = await tcpProxy(kvPort, small.port);
 
-  const restart = async () => {
-    await replica.stop();
-    await replica.start();
-    if (pinned) {
-      pin(processTree(process.pid), "1");
-      pin([replica.pid as number], "0");
-    }
-  };
+  const restart = () => restartPinned(replica, pinned);
   const metric = async (series: string) => {
     const res = await fetch(`${replica.url}/metrics`, {
       headers: { Authorization: `Bearer ${cluster.secrets.metricsToken}` },

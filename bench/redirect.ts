@@ -6,8 +6,8 @@
  * bursts). Checks that every redirect answered became a stored click. Prints a table,
  * writes docs/benchmarks.md.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -16,6 +16,7 @@ import { freePort } from "../selfhost/services/free-port";
 import { workerd } from "../selfhost/services/workerd";
 import { COMPATIBILITY_DATE, V8_FLAGS } from "../selfhost/workerd-config";
 import { accountedRun, accountingSection } from "./accounting";
+import { benchDir } from "./bench-dir";
 import { groupSeconds } from "./cpu-groups";
 import { allCpus, canPin, pin, processTree } from "./cpu-pinning";
 import { withCpu } from "./cpu-time";
@@ -39,9 +40,7 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const ACCOUNTED_REQUESTS = Number(process.env.BENCH_ACCOUNTED_REQUESTS ?? 40_000);
 const RAMP = (process.env.BENCH_RAMP ?? "1000,2000,3000,4000,6000,8000,10000").split(",").map(Number);
 
-const dir = mkdtempSync(join(tmpdir(), "bench-"));
-// mkdtemp makes it 0700: as root, Postgres runs as its own user and must pass through to the cluster's data.
-chmodSync(dir, 0o711);
+const dir = benchDir("bench-");
 console.log("starting the self-hosted cluster and the constant-302 baseline…");
 console.log("Postgres runs at stock durability (fsync, synchronous_commit and full_page_writes on)");
 const cluster = await startCluster({

@@ -34,7 +34,8 @@ describe("shipClicks on a child's pipe", () => {
   });
 
   it("joins a click line written in pieces across reads and pauses, and ships a last line that lacks only its newline", async () => {
-    // Each piece lands in a read of its own: the writer waits longer than the read pause between them.
+    // The writer waits longer than the read pause between pieces, so most land in a read of their own (timing
+    // decides; the assertions hold either way, so the test also covers pieces read together).
     const ua = '😀 \\ "q"';
     const writer = `
       const fs = require("node:fs");

@@ -52,6 +52,7 @@ export async function startQueueBroker(opts: {
   consumerUrl: string;
   consumerToken: string;
   maxBatchSize?: number;
+  /** How long an idle read of the stream waits for a first message (default 1000); the fill is batchFillMs. */
   maxBatchTimeoutMs?: number;
   /**
    * Once a delivery has new messages, how long it waits for more to fill it to maxBatchSize

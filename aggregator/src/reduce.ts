@@ -52,7 +52,7 @@ export function reduceBatch<Id>(messages: ReadonlyArray<{ id: Id; body: unknown 
 }
 
 /** The row of `event`, under `id` (its id in lower case). */
-export function toRow(event: ClickEvent, id: string): ClickRow {
+function toRow(event: ClickEvent, id: string): ClickRow {
   const agent = classifyAgent(event.userAgent);
   return {
     id,

@@ -3,8 +3,6 @@
  * decided for each, as a Cloudflare Queue's `ack()`/`retry()` would take it.
  */
 export function recordingBatch(bodies: unknown[], attempts = 1) {
-  const acked = new Set<string>();
-  const retried = new Set<string>();
   const decisions = new Map<string, { acked: boolean; retryDelay?: number }>();
   const messages = bodies.map((body, i) => {
     const id = `m${i}`;
@@ -13,15 +11,22 @@ export function recordingBatch(bodies: unknown[], attempts = 1) {
       body,
       attempts,
       timestamp: new Date(),
-      ack: () => {
-        acked.add(id);
-        decisions.set(id, { acked: true });
-      },
-      retry: (opts?: { delaySeconds?: number }) => {
-        retried.add(id);
-        decisions.set(id, { acked: false, retryDelay: opts?.delaySeconds });
-      },
+      ack: () => void decisions.set(id, { acked: true }),
+      retry: (opts?: { delaySeconds?: number }) =>
+        void decisions.set(id, { acked: false, retryDelay: opts?.delaySeconds }),
     };
   });
-  return { messages, acked, retried, decisions };
+  /** The ids whose last decision was an ack (`true`) or a retry (`false`). */
+  const decided = (acked: boolean) =>
+    new Set([...decisions].filter(([, d]) => d.acked === acked).map(([id]) => id));
+  return {
+    messages,
+    decisions,
+    get acked() {
+      return decided(true);
+    },
+    get retried() {
+      return decided(false);
+    },
+  };
 }

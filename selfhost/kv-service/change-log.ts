@@ -20,7 +20,6 @@ import type { FeedAsk, KeyFeedPage } from "@shared/kv-key-index";
 
 type Change = { seq: number; key: string; present: 0 | 1 };
 
-/** What a feed request asks for (the query's strings as sent; an absent parameter is null). */
 /**
  * Keys per snapshot page: ~185 KiB of JSON, 1–2 ms to build or parse, measured (docs/benchmarks.md); a
  * million keys are then 100 pages.
@@ -31,7 +30,8 @@ const SNAPSHOTS_KEPT = 4;
 /** A snapshot nobody has read a page of for this long is dropped (a reload reads its pages back to back). */
 const SNAPSHOT_IDLE_MS = 60_000;
 
-const count = (s: string | null | undefined) => (s && /^\d{1,15}$/.test(s) ? Number(s) : -1);
+/** A position or offset as the query sent it; -1 for anything that is not one. */
+const position = (s: string | null | undefined) => (s && /^\d{1,15}$/.test(s) ? Number(s) : -1);
 
 export class ChangeLog {
   /** New at every start: positions of an earlier run of the service mean nothing now. */
@@ -64,13 +64,14 @@ export class ChangeLog {
     for (const [seq, kept] of this.snapshots)
       if (now - kept.readAt > SNAPSHOT_IDLE_MS) this.snapshots.delete(seq);
     const ours = ask.epoch === this.epoch;
-    const snapshot = ours ? this.snapshots.get(count(ask.snapshot)) : undefined;
-    const offset = count(ask.offset);
+    const snapshotAt = position(ask.snapshot);
+    const snapshot = ours ? this.snapshots.get(snapshotAt) : undefined;
+    const offset = position(ask.offset);
     if (snapshot && offset >= 0 && offset <= snapshot.keys.length) {
       snapshot.readAt = now;
-      return this.snapshotPage(count(ask.snapshot), snapshot.keys, offset);
+      return this.snapshotPage(snapshotAt, snapshot.keys, offset);
     }
-    const after = ask.snapshot == null ? count(ask.since) : -1;
+    const after = ask.snapshot == null ? position(ask.since) : -1;
     const oldest = this.changes[0]?.seq ?? this.seq + 1;
     if (!ours || after < 0 || after > this.seq || after < oldest - 1) {
       return this.snapshotPage(this.seq, this.snapshotNow(allKeys, now), 0);

@@ -6,7 +6,7 @@
  * steps leaves no message both acked and parked.
  *
  * @example
- *   const store = await StreamStore.open({ redisUrl, queue: "clicks", maxRetries: 5, visibilityTimeoutMs: 30_000, readBlockMs: 1000 });
+ *   const store = await StreamStore.open({ redisUrl, queue: "clicks", maxRetries: 5, visibilityTimeoutMs: 30_000, readBlockMs: 1000, fillMs: 250 });
  *   await store.append([{ body: '{"slug":"a"}', type: "json" }]);
  *   const batch = await store.take(100);   // due retries, expired deliveries, then new messages
  *   await store.settle(batch, { acked: batch.map((m) => m.id), retried: [] });
@@ -47,7 +47,7 @@ export type StreamStoreOptions = {
    * max_batch_timeout); 0 takes what is there. Each delivery costs the consumer a request and a
    * transaction and the broker several Redis round trips, whatever its size.
    */
-  fillMs?: number;
+  fillMs: number;
 };
 
 export class StreamStore {
@@ -192,7 +192,7 @@ export class StreamStore {
     const entries: Entry[] = [];
     let messages = 0;
     let perEntry = 10;
-    let fillUntil = Date.now() + (this.opts.fillMs ?? 0);
+    let fillUntil = Date.now() + this.opts.fillMs;
     let readOut = false; // the last read took every entry there was
     while (messages < max) {
       const count = Math.max(1, Math.floor((max - messages) / perEntry));
@@ -205,7 +205,8 @@ export class StreamStore {
       const res = (await this.reader.call("XREADGROUP", ...args)) as Array<[string, unknown]> | null;
       const read = entriesOf(res?.[0]?.[1]);
       if (read.length === 0 && entries.length === 0) break;
-      if (idle) fillUntil = Date.now() + (this.opts.fillMs ?? 0);
+      // The fill runs from the first message, not from when the idle read began.
+      if (idle) fillUntil = Date.now() + this.opts.fillMs;
       entries.push(...read);
       for (const [, fields] of read) {
         const f = fieldMap(fields);
