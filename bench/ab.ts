@@ -143,8 +143,9 @@ async function alternate(cluster: Cluster, bundles: Record<Side, string>): Promi
 }
 
 /** Restarts the replica on `bundle` and pins it to core 0 (everything else to core 1). */
-const restart = (replica: Replica, bundle: string) =>
-  restartPinned(replica, pinned, () => replica.reconfigure(bundle));
+function restart(replica: Replica, bundle: string): Promise<void> {
+  return restartPinned(replica, pinned, () => replica.reconfigure(bundle));
+}
 
 /** Warms the replica up on `url`, then measures it and its CPU per request. */
 async function measureReplica(
